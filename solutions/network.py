@@ -206,6 +206,26 @@ def hidden_size_sweep(X, y, alpha, hidden_sizes=HIDDEN_SIZES, iterations=ITERATI
     return {h: train(X, y, alpha, h, iterations, seed)[2] for h in hidden_sizes}
 
 
+@signature("X: n k, y: n 1, alphas: rates, iterations: count")
+def total_direction_changes(X, y, alphas, iterations):
+    """How often the updates changed direction, over both synapses: ``{alpha: total}``."""
+    totals = {}
+    for alpha in alphas:
+        _, _, synapse_0_direction_count, synapse_1_direction_count = train_counting_directions(
+            X, y, alpha, iterations=iterations
+        )
+        totals[alpha] = int(synapse_0_direction_count.sum() + synapse_1_direction_count.sum())
+    return totals
+
+
+@signature("errors: array, target: rate")
+def iterations_to_reach(errors, target):
+    """The first iteration whose error is below ``target``, or None if none is."""
+    below = np.flatnonzero(np.asarray(errors) < target)
+    if below.size == 0:
+        return None
+    return int(below[0])
+
 @signature("X: n k, y: n 1, alpha: rate, hidden_dim: count, iterations: count, seed: count0 -> synapse_0: k hidden_dim, synapse_1: hidden_dim 1, layer_2: n 1")
 def thirteen_line_network(X, y, alpha=0.5, hidden_dim=4, iterations=ITERATIONS, seed=1):
     """The post's opening 13 lines, written as compactly as it does (and seeded).

@@ -1,0 +1,191 @@
+"""The class report: aggregation from a small made-up gradebook, and the page it writes."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from from_memory import report
+
+HINT = "the hidden layer's weights were multiplied in the wrong order."
+SLUG = "forward__transposed"
+
+# ps1 has two graded steps worth 2 and 3 points; ps2 one step worth 1.
+STEPS = {"ps1": {"sigmoid": 2, "forward": 3}, "ps2": {"hidden_delta": 1}}
+WRONG_SHAPE = "`forward` has the wrong shape: got (4,), expected (4, 1)."
+
+# student -> ps -> step -> (auto_score or None, error shown in the test cell or None)
+# A step missing from a student's dict is a deleted test cell; a ps missing is not submitted.
+CLASS = {
+    "ada": {
+        "ps1": {"sigmoid": (2, None), "forward": (3, None)},
+        "ps2": {"hidden_delta": (1, None)},
+    },
+    "grace": {
+        "ps1": {"sigmoid": (2, None), "forward": (0, ("AssertionError", f"{WRONG_SHAPE} Likely mistake: {HINT}"))},
+        "ps2": {"hidden_delta": (0, ("AssertionError", "`hidden_delta` is off.\nLikely mistake: something new."))},
+    },
+    "alan": {
+        "ps1": {
+            "sigmoid": (0, ("NotImplementedError", "")),
+            "forward": (0, ("AssertionError", f"{WRONG_SHAPE} Likely mistake: {HINT}")),
+        },
+        "ps2": {"hidden_delta": (1, None)},
+    },
+    # the kernel died: nbgrader removed the autograded folder, no automatic scores
+    "katherine": {"ps1": {"sigmoid": (None, None), "forward": (None, None)}},
+    # the test cell of `forward` was deleted: it scores 0 and waits for a person
+    "edsger": {"ps1": {"sigmoid": (2, None)}, "ps2": {"hidden_delta": (1, None)}},
+}
+CRASHED = {("katherine", "ps1")}
+
+
+def _test_cell(step, outcome):
+    cell = nbformat.v4.new_code_cell(f"check_{step}({step})")
+    cell.metadata["nbgrader"] = {"grade": True, "grade_id": f"test_{step}", "points": 1}
+    if outcome and outcome[1]:
+        ename, evalue = outcome[1]
+        cell.outputs = [nbformat.v4.new_output("error", ename=ename, evalue=evalue, traceback=[])]
+    return cell
+
+
+def build_course(root: Path, with_config=True) -> Path:
+    """A graded course: a gradebook with made-up scores and the autograded notebooks."""
+    from nbgrader.api import Gradebook
+
+    if with_config:
+        (root / "nbgrader_config.py").write_text(
+            "c = get_config()\nc.CourseDirectory.db_url = 'sqlite:///grades/gb.sqlite'\n"
+        )
+        (root / "grades").mkdir()
+        url = f"sqlite:///{root / 'grades' / 'gb.sqlite'}"
+    else:
+        url = f"sqlite:///{root / 'gradebook.db'}"
+    with warnings.catch_warnings():
+        # nbgrader's own add_submission trips an SQLAlchemy autoflush warning
+        warnings.simplefilter("ignore")
+        with Gradebook(url) as gb:
+            for ps, steps in STEPS.items():
+                gb.add_assignment(ps)
+                gb.add_notebook(ps, ps)
+                for step, points in steps.items():
+                    gb.add_solution_cell(step, ps, ps)
+                    gb.add_grade_cell(f"test_{step}", ps, ps, max_score=points, cell_type="code")
+            for student, work in CLASS.items():
+                gb.add_student(student)
+                for ps, outcomes in work.items():
+                    submission = gb.add_submission(ps, student)
+                    for grade in submission.notebooks[0].grades:
+                        step = grade.name.removeprefix("test_")
+                        score = outcomes.get(step, (0, None))[0]
+                        grade.auto_score = score
+                        grade.needs_manual_grade = score is None or step not in outcomes
+                    gb.db.commit()
+                    if (student, ps) in CRASHED:
+                        continue
+                    notebook = nbformat.v4.new_notebook()
+                    notebook.cells = [
+                        _test_cell(step, outcomes[step]) for step in STEPS[ps] if step in outcomes
+                    ]
+                    folder = root / "autograded" / student / ps
+                    folder.mkdir(parents=True)
+                    nbformat.write(notebook, folder / f"{ps}.ipynb")
+    return root
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    return build_course(tmp_path_factory.mktemp("course"))
+
+
+@pytest.fixture
+def results(course, monkeypatch):
+    monkeypatch.setattr(report, "_known_hints", lambda: {HINT: SLUG})
+    return {a.name: a for a in report.collect(course)}
+
+
+def test_does_the_report_read_the_db_url_from_the_course_config(course):
+    assert report.gradebook_url(course) == f"sqlite:///{course / 'grades' / 'gb.sqlite'}"
+
+
+def test_does_the_report_default_to_gradebook_db_in_the_course_root(tmp_path):
+    assert report.gradebook_url(tmp_path) == f"sqlite:///{tmp_path / 'gradebook.db'}"
+
+
+def test_are_all_submissions_read_with_their_scores(results):
+    ps1, ps2 = results["ps1"], results["ps2"]
+    assert sorted(s.student for s in ps1.submissions) == sorted(CLASS)
+    assert ps2.students_without_submission == ["katherine"]
+    scores = {s.student: s.score for s in ps1.submissions}
+    assert scores == {"ada": 5, "grace": 2, "alan": 0, "katherine": 0, "edsger": 2}
+    assert ps1.max_score == 5
+
+
+def test_are_failure_rates_counted_per_step(results):
+    steps = {s.step: s for s in results["ps1"].steps}
+    # katherine's crashed notebook has no scores: it counts in neither step
+    assert (steps["sigmoid"].graded, steps["sigmoid"].failed) == (4, 1)
+    assert (steps["forward"].graded, steps["forward"].failed) == (4, 3)
+    assert steps["forward"].failure_rate == pytest.approx(0.75)
+    ps2 = {s.step: s for s in results["ps2"].steps}
+    assert (ps2["hidden_delta"].graded, ps2["hidden_delta"].failed) == (4, 1)
+
+
+def test_are_failure_messages_read_from_the_test_cells_without_the_hint(results):
+    grace = next(s for s in results["ps1"].submissions if s.student == "grace")
+    forward = next(step for step in grace.steps if step.step == "forward")
+    assert forward.message == WRONG_SHAPE
+    assert forward.hint == HINT
+    assert forward.misconception == SLUG
+    common = results["ps1"].common_messages
+    assert (common[0].step, common[0].message, common[0].count) == ("forward", WRONG_SHAPE, 2)
+    assert ("sigmoid", "NotImplementedError", 1) in [(m.step, m.message, m.count) for m in common]
+
+
+def test_are_misconceptions_counted_by_slug_or_by_unknown_hint(results):
+    ps1 = [(m.step, m.misconception, m.count) for m in results["ps1"].misconceptions]
+    assert ps1 == [("forward", SLUG, 2)]
+    ps2 = [(m.step, m.misconception, m.count) for m in results["ps2"].misconceptions]
+    assert ps2 == [("hidden_delta", "something new.", 1)]
+
+
+def test_are_crashed_and_deleted_test_cell_submissions_flagged_with_a_reason(results):
+    flagged = {s.student: " ".join(s.flags) for s in results["ps1"].flagged}
+    assert set(flagged) == {"katherine", "edsger"}
+    assert "no autograded notebook" in flagged["katherine"]
+    assert "no automatic score" in flagged["katherine"]
+    assert "`test_forward` is missing" in flagged["edsger"]
+    assert "needs manual grading: `forward`" in flagged["edsger"]
+    assert results["ps2"].flagged == []
+
+
+def test_does_write_report_embed_one_png_per_chart(course, monkeypatch):
+    monkeypatch.setattr(report, "_known_hints", lambda: {HINT: SLUG})
+    path = report.write_report(course)
+    assert path == course / "reports" / "class_report.html"
+    page = path.read_text()
+    images = re.findall(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page)
+    # ps1: histogram, failure rates, misconceptions; ps2: the same three
+    assert len(images) == 6
+    assert all(image.startswith("iVBORw0KGgo") for image in images)  # PNG signature
+    assert "edsger" in page and "katherine" in page
+    assert "&lt;" not in WRONG_SHAPE and "<code>forward</code> has the wrong shape" in page
+
+
+def test_does_the_report_say_clearly_when_there_is_no_gradebook(tmp_path):
+    with pytest.raises(report.NothingToReport, match="no gradebook"):
+        report.write_report(tmp_path)
+    assert not (tmp_path / "gradebook.db").exists()
+
+
+def test_does_the_report_say_clearly_when_nothing_is_graded(tmp_path):
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}") as gb:
+        gb.add_assignment("ps1")
+    with pytest.raises(report.NothingToReport, match="no graded submission"):
+        report.write_report(tmp_path)

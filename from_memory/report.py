@@ -29,6 +29,10 @@ TEST_PREFIX = "test_"
 # The checker ends a message with this when a known misconception reproduces the output.
 HINT_MARKER = "Likely mistake:"
 REPORT_PATH = Path("reports") / "class_report.html"
+# A failed check raises one of these; its message is all the student needs to read.
+CHECKER_ERRORS = ("AssertionError", "StepFailed")
+# The checker names a matching catalog mutant in brackets at the end of the hint.
+SLUG_AT_END = re.compile(r"\s*\[([a-z0-9_]+__[a-z0-9_]+)\]\s*$")
 # How many distinct failure messages each assignment lists.
 TOP_MESSAGES = 8
 
@@ -48,7 +52,7 @@ class StepResult:
     score: float | None  # None: the autograder gave no score
     max_score: float
     needs_manual_grade: bool
-    message: str | None = None  # what the failing test cell said, without the hint
+    message: str | None = None  # the first line of what the failing test cell said
     hint: str | None = None  # the "Likely mistake:" sentence, if any
     misconception: str | None = None  # the mutant slug that hint belongs to, if known
 
@@ -71,6 +75,7 @@ class SubmissionResult:
     max_score: float
     steps: tuple[StepResult, ...]
     flags: tuple[str, ...] = ()  # why a person should look at it; empty when fine
+    answers_to_grade: int = 0  # written answers waiting for a person (normal, not a flag)
 
     @property
     def flagged(self) -> bool:
@@ -110,9 +115,17 @@ class AssignmentResults:
     """Everything the report says about one assignment."""
 
     name: str
-    max_score: float
     submissions: list[SubmissionResult] = field(default_factory=list)
     students_without_submission: list[str] = field(default_factory=list)
+
+    @property
+    def max_score(self) -> float:
+        """Points of the automatically graded steps (written answers are not included)."""
+        return max((s.max_score for s in self.submissions), default=0.0)
+
+    @property
+    def answers_to_grade(self) -> int:
+        return sum(s.answers_to_grade for s in self.submissions)
 
     @property
     def scores(self) -> list[float]:
@@ -201,16 +214,17 @@ def collect(course_root) -> list[AssignmentResults]:
             "(`from-memory demo`, or `nbgrader autograde <ps>` in the course root)"
         )
     hints = _known_hints()
+    status = _autograde_status(course_root)
     results = []
     with Gradebook(url) as gradebook:
         students = sorted(s.id for s in gradebook.students)
         for assignment in sorted(gradebook.assignments, key=lambda a: a.name):
-            entry = AssignmentResults(assignment.name, float(assignment.max_score or 0))
+            entry = AssignmentResults(assignment.name)
             submitted = set()
             for submission in sorted(assignment.submissions, key=lambda s: s.student.id):
                 submitted.add(submission.student.id)
                 entry.submissions.append(
-                    _read_submission(course_root, assignment.name, submission, hints)
+                    _read_submission(course_root, assignment.name, submission, hints, status)
                 )
             entry.students_without_submission = [s for s in students if s not in submitted]
             if entry.submissions:
@@ -223,24 +237,33 @@ def collect(course_root) -> list[AssignmentResults]:
     return results
 
 
-def _read_submission(course_root: Path, assignment: str, submission, hints: dict) -> SubmissionResult:
+def _read_submission(
+    course_root: Path, assignment: str, submission, hints: dict, status: dict
+) -> SubmissionResult:
+    """Scores are the automatic part: the graded code cells (``test_<step>``).
+
+    Written answers (graded markdown cells) are only counted, as work for a person.
+    """
     student = submission.student.id
     flags = []
     steps = []
+    answers_to_grade = 0
     for notebook in sorted(submission.notebooks, key=lambda n: n.name):
         path = course_root / "autograded" / student / assignment / f"{notebook.name}.ipynb"
         graded_cells = _graded_cells(path)
         if graded_cells is None:
-            flags.append(
-                f"no autograded notebook `{notebook.name}.ipynb` "
-                "(the kernel may have died while grading it)"
-            )
+            outcome = status.get((student, assignment, notebook.name))
+            reason = getattr(outcome, "reason", "") or "the kernel may have died while grading it"
+            flags.append(f"no autograded notebook `{notebook.name}.ipynb` ({reason})")
         order = list(graded_cells or ())  # notebook order, when the notebook is there
         for grade in sorted(notebook.grades, key=lambda g: _position(order, g.name)):
-            if grade.cell_type != "code" or not grade.max_score:
+            if grade.cell_type != "code":
+                answers_to_grade += bool(grade.needs_manual_grade)
+                continue
+            if not grade.max_score:
                 continue
             step = grade.name.removeprefix(TEST_PREFIX)
-            message, hint = _split_hint((graded_cells or {}).get(grade.name))
+            message, hint, slug = _split_hint((graded_cells or {}).get(grade.name))
             steps.append(
                 StepResult(
                     step=step,
@@ -249,7 +272,7 @@ def _read_submission(course_root: Path, assignment: str, submission, hints: dict
                     needs_manual_grade=bool(grade.needs_manual_grade),
                     message=message,
                     hint=hint,
-                    misconception=hints.get(hint) if hint else None,
+                    misconception=slug or (hints.get(hint) if hint else None),
                 )
             )
             if graded_cells is not None and grade.name not in graded_cells:
@@ -263,10 +286,11 @@ def _read_submission(course_root: Path, assignment: str, submission, hints: dict
     return SubmissionResult(
         assignment=assignment,
         student=student,
-        score=float(submission.score or 0),
-        max_score=float(submission.max_score or 0),
+        score=sum(s.score or 0.0 for s in steps),
+        max_score=sum(s.max_score for s in steps),
         steps=tuple(steps),
         flags=tuple(dict.fromkeys(flags)),
+        answers_to_grade=answers_to_grade,
     )
 
 
@@ -300,7 +324,7 @@ def _graded_cells(path: Path) -> dict | None:
 
 def _error_text(ename: str, evalue: str) -> str:
     evalue = _strip_ansi(evalue).strip()
-    if ename == "AssertionError" and evalue:
+    if ename in CHECKER_ERRORS and evalue:
         return evalue
     return f"{ename}: {evalue}" if evalue else ename
 
@@ -309,11 +333,28 @@ def _strip_ansi(text: str) -> str:
     return re.sub(r"\x1b\[[0-9;]*m", "", text)
 
 
-def _split_hint(text: str | None) -> tuple[str | None, str | None]:
+def _split_hint(text: str | None) -> tuple[str | None, str | None, str | None]:
+    """``(first line of the message, hint, mutant slug)`` of a test cell's error text."""
     if not text:
-        return None, None
+        return None, None, None
     head, marker, hint = text.partition(HINT_MARKER)
-    return head.strip() or text.strip(), (hint.strip() or None) if marker else None
+    first_line = (head.strip() or text.strip()).splitlines()[0]
+    if not marker:
+        return first_line, None, None
+    hint = hint.strip()
+    found = SLUG_AT_END.search(hint)
+    if found:
+        return first_line, hint[: found.start()].strip() or None, found.group(1)
+    return first_line, hint or None, None
+
+
+def _autograde_status(course_root: Path) -> dict:
+    """The parallel autograder's last outcome per notebook (why a notebook failed), if any."""
+    try:
+        from from_memory.grading import read_status
+    except ImportError:
+        return {}
+    return read_status(course_root)
 
 
 def _known_hints() -> dict:
@@ -347,8 +388,8 @@ def render_html(results: list[AssignmentResults]) -> str:
         f"<style>{_CSS}</style></head><body>",
         "<h1>From Memory: class report</h1>",
         f"<p>{len(students)} students, {len(results)} assignments. "
-        "Scores are read from the gradebook; messages are what the graded test cells "
-        "showed the students.</p>",
+        "Scores are read from the gradebook and count the automatically graded steps; "
+        "messages are what the graded test cells showed the students.</p>",
         _overview_table(results),
     ]
     parts += [_assignment_section(a) for a in results]
@@ -369,11 +410,11 @@ def _overview_table(results: list[AssignmentResults]) -> str:
                 f"{mean:.1f} / {a.max_score:g}",
                 str(full),
                 str(len(a.flagged)),
+                str(a.answers_to_grade),
             ]
         )
-    return _table(
-        ["assignment", "graded", "mean score", "full marks", "flagged"], rows, raw=True
-    )
+    header = ["assignment", "graded", "mean score", "full marks", "flagged", "answers to grade"]
+    return _table(header, rows, raw=True)
 
 
 def _assignment_section(a: AssignmentResults) -> str:
@@ -384,9 +425,14 @@ def _assignment_section(a: AssignmentResults) -> str:
         if a.students_without_submission
         else ""
     )
+    written = (
+        f" {a.answers_to_grade} written answers wait for manual grading (not in these scores)."
+        if a.answers_to_grade
+        else ""
+    )
     parts.append(
-        f"<p>{len(a.submissions)} graded submissions, out of {a.max_score:g} "
-        f"point{'' if a.max_score == 1 else 's'}.{missing}</p>"
+        f"<p>{len(a.submissions)} graded submissions; the graded steps are worth "
+        f"{a.max_score:g} point{'' if a.max_score == 1 else 's'}.{missing}{written}</p>"
     )
     parts.append('<div class="figures">')
     parts.append(_img(_score_histogram(a), f"{a.name}: score histogram"))

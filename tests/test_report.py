@@ -14,7 +14,8 @@ from from_memory import report
 HINT = "the hidden layer's weights were multiplied in the wrong order."
 SLUG = "forward__transposed"
 
-# ps1 has two graded steps worth 2 and 3 points; ps2 one step worth 1.
+# ps1 has two graded steps worth 2 and 3 points and a written answer worth 4
+# (waiting for manual grading, so never in the automatic scores); ps2 one step worth 1.
 STEPS = {"ps1": {"sigmoid": 2, "forward": 3}, "ps2": {"hidden_delta": 1}}
 WRONG_SHAPE = "`forward` has the wrong shape: got (4,), expected (4, 1)."
 
@@ -26,7 +27,10 @@ CLASS = {
         "ps2": {"hidden_delta": (1, None)},
     },
     "grace": {
-        "ps1": {"sigmoid": (2, None), "forward": (0, ("AssertionError", f"{WRONG_SHAPE} Likely mistake: {HINT}"))},
+        "ps1": {
+            "sigmoid": (2, None),
+            "forward": (0, ("StepFailed", f"{WRONG_SHAPE}\nThat was the post's data.\nLikely mistake: {HINT} [{SLUG}]")),
+        },
         "ps2": {"hidden_delta": (0, ("AssertionError", "`hidden_delta` is off.\nLikely mistake: something new."))},
     },
     "alan": {
@@ -75,11 +79,16 @@ def build_course(root: Path, with_config=True) -> Path:
                 for step, points in steps.items():
                     gb.add_solution_cell(step, ps, ps)
                     gb.add_grade_cell(f"test_{step}", ps, ps, max_score=points, cell_type="code")
+                if ps == "ps1":
+                    gb.add_solution_cell("answer", ps, ps)
+                    gb.add_grade_cell("answer", ps, ps, max_score=4, cell_type="markdown")
             for student, work in CLASS.items():
                 gb.add_student(student)
                 for ps, outcomes in work.items():
                     submission = gb.add_submission(ps, student)
                     for grade in submission.notebooks[0].grades:
+                        if grade.cell_type == "markdown":
+                            continue  # written answers keep needs_manual_grade
                         step = grade.name.removeprefix("test_")
                         score = outcomes.get(step, (0, None))[0]
                         grade.auto_score = score
@@ -123,6 +132,8 @@ def test_are_all_submissions_read_with_their_scores(results):
     scores = {s.student: s.score for s in ps1.submissions}
     assert scores == {"ada": 5, "grace": 2, "alan": 0, "katherine": 0, "edsger": 2}
     assert ps1.max_score == 5
+    assert ps1.answers_to_grade == len(CLASS)  # one unread written answer each
+    assert results["ps2"].answers_to_grade == 0
 
 
 def test_are_failure_rates_counted_per_step(results):
@@ -138,9 +149,9 @@ def test_are_failure_rates_counted_per_step(results):
 def test_are_failure_messages_read_from_the_test_cells_without_the_hint(results):
     grace = next(s for s in results["ps1"].submissions if s.student == "grace")
     forward = next(step for step in grace.steps if step.step == "forward")
-    assert forward.message == WRONG_SHAPE
+    assert forward.message == WRONG_SHAPE  # the first line, without the case or the hint
     assert forward.hint == HINT
-    assert forward.misconception == SLUG
+    assert forward.misconception == SLUG  # from the [slug] the checker appends
     common = results["ps1"].common_messages
     assert (common[0].step, common[0].message, common[0].count) == ("forward", WRONG_SHAPE, 2)
     assert ("sigmoid", "NotImplementedError", 1) in [(m.step, m.message, m.count) for m in common]
@@ -148,6 +159,7 @@ def test_are_failure_messages_read_from_the_test_cells_without_the_hint(results)
 
 def test_are_misconceptions_counted_by_slug_or_by_unknown_hint(results):
     ps1 = [(m.step, m.misconception, m.count) for m in results["ps1"].misconceptions]
+    # grace's hint carries its slug; alan's is matched to the catalog's hint text
     assert ps1 == [("forward", SLUG, 2)]
     ps2 = [(m.step, m.misconception, m.count) for m in results["ps2"].misconceptions]
     assert ps2 == [("hidden_delta", "something new.", 1)]
@@ -160,6 +172,8 @@ def test_are_crashed_and_deleted_test_cell_submissions_flagged_with_a_reason(res
     assert "no automatic score" in flagged["katherine"]
     assert "`test_forward` is missing" in flagged["edsger"]
     assert "needs manual grading: `forward`" in flagged["edsger"]
+    # an unread written answer alone is normal work, not a flag
+    assert "ada" not in flagged
     assert results["ps2"].flagged == []
 
 

@@ -19,6 +19,7 @@ import copy
 import inspect
 import re
 import types
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -311,7 +312,9 @@ def diagnose(step: Step, kwargs: dict, got):
     from from_memory import mutants  # the catalog builds functions: load it only when needed
 
     for mutant in mutants.for_step(step.name):
-        produced = call(mutant.function, step, kwargs)
+        with warnings.catch_warnings():  # a mutant's complaints are not the student's
+            warnings.simplefilter("ignore")
+            produced = call(mutant.function, step, kwargs)
         if isinstance(got, _Raised) or isinstance(produced, _Raised):
             if isinstance(got, _Raised) and isinstance(produced, _Raised) and type(got.error) is type(
                 produced.error
@@ -409,7 +412,9 @@ def run_plot(plot_name: str, function) -> Verdict:
         return Verdict(plot_name, True, f"`{plot_name}` draws every curve of the sweep, labelled.", cases=1)
     from from_memory import mutants
 
-    mistake = next((m for m in mutants.for_step(plot_name) if draw(plot, m.function, sweep) == problem), None)
+    with warnings.catch_warnings():  # a mutant's complaints are not the student's
+        warnings.simplefilter("ignore")
+        mistake = next((m for m in mutants.for_step(plot_name) if draw(plot, m.function, sweep) == problem), None)
     if mistake is not None:
         problem += f"\nLikely mistake: {mistake.hint} [{mistake.slug}]"
     return Verdict(plot_name, False, problem, mistake=mistake.slug if mistake else None)

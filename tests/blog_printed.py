@@ -142,3 +142,22 @@ DIRECTION_COUNTING = {'0.001': {'synapse_0': [['-0.28448441', '0.32471214', '-1.
                                         ['6.', '6.', '4.', '1.']],
           'synapse_1': [['25.16188889'], ['-8.68235535'], ['-116.60053379'], ['11.41582458']],
           'synapse_1_direction_count': [['7.'], ['7.'], ['7.'], ['3.']]}}
+
+# The re-typed student notebook of the seeds (``student-retyped-notebook.txt``).
+# Its direction-counting cell put the weight updates inside `if iteration > 0:`; what it printed
+# for alpha 0.001 (errors every 10 000 iterations, final synapse_0 and its direction counts):
+STUDENT_UPDATES_INSIDE_IF = {
+    "alpha": "0.001",
+    "errors": ["0.496410031903", "0.495164164289", "0.49359621952", "0.491606581738",
+               "0.489100446253", "0.485978204375"],
+    "synapse_0": [["-0.28448238", "0.32471257", "-1.53494865", "-0.47594636"],
+                  ["-0.75506073", "-1.04592547", "-1.45444408", "-0.32606706"],
+                  ["-0.25948114", "-0.13486732", "-0.29722799", "0.40027967"]],
+    "synapse_0_direction_count": [["0.", "0.", "0.", "0."], ["0.", "0.", "0.", "0."], ["2.", "0.", "1.", "1."]],
+}
+# Its last cell (correct code) swept hidden sizes at alpha 0.001; errors every 10 000 iterations:
+STUDENT_HIDDEN_SIZE_SWEEP = {
+    "8": ["0.498858912827", "0.497610011723", "0.496033982942", "0.494296904767", "0.492306090243",
+          "0.489961701295"],
+    "16": ["0.496819794037", "0.494485357113", "0.491570163837", "0.487989082662", "0.483551192005"],
+}

@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-stamp
 # nbgrader runs `alembic` in a subprocess on a fresh gradebook: the venv's bin/ must be on PATH.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: install demo test test-slow reference release clean
+.PHONY: install demo test test-slow reference release clean bench-oracle
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,9 @@ test-slow: $(STAMP)
 
 reference: $(STAMP)
 	$(BIN)/python -m solutions.make_reference
+
+bench-oracle: $(STAMP)
+	$(BIN)/python benchmarks/bench_oracle.py
 
 release: $(STAMP)
 	$(BIN)/from-memory release

@@ -1,0 +1,219 @@
+"""Parallel autograde against stock nbgrader, on a tiny course of its own.
+
+The tiny course has one assignment, ``tiny``: students write ``double(x)``; two graded
+cells (1 and 2 points) test it, one of them with a hidden test. Submissions are made
+from the released notebook by replacing the solution, and named by outcome.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from from_memory import course
+from from_memory.grading import autograde, read_status
+
+pytestmark = pytest.mark.nbgrader
+
+ASSIGNMENT = "tiny"
+CONFIG = """\
+c = get_config()  # noqa: F821
+c.CourseDirectory.course_id = "tiny"
+c.CourseDirectory.root = "."
+c.ExecutePreprocessor.timeout = {cell_timeout}
+"""
+SOLUTION = "def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION"
+TESTS = {
+    "test_double_small": (1, "assert double(2) == 4"),
+    "test_double_hidden": (
+        2,
+        "assert double(-1) == -2\n### BEGIN HIDDEN TESTS\nassert double(5) == 10\n### END HIDDEN TESTS",
+    ),
+}
+# Student code for the solution cell, by expected outcome.
+ANSWERS = {
+    "passes-all": "def double(x):\n    return x + x",
+    "fails-hidden": "def double(x):\n    return 4 if x == 2 else -2 if x == -1 else 0",
+    "fails-all": "def double(x):\n    return x",
+    "blank": "def double(x):\n    # YOUR CODE HERE\n    raise NotImplementedError()",
+    "infinite-loop": "def double(x):\n    return 2 * x\nwhile True:\n    pass",
+    "kernel-crash": "import os\nos._exit(1)",
+}
+
+
+def _meta(grade_id, *, solution=False, grade=False, points=None):
+    meta = {"grade": grade, "grade_id": grade_id, "locked": not solution, "schema_version": 3,
+            "solution": solution, "task": False}
+    if points is not None:
+        meta["points"] = points
+    return {"nbgrader": meta}
+
+
+def make_course(folder: Path, *, cell_timeout: int = 30) -> Path:
+    """A released one-assignment course in ``folder`` (its own config and gradebook)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "nbgrader_config.py").write_text(CONFIG.format(cell_timeout=cell_timeout))
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("Write `double(x)`."),
+        nbformat.v4.new_code_cell(SOLUTION, metadata=_meta("answer", solution=True)),
+    ]
+    for grade_id, (points, source) in TESTS.items():
+        nb.cells.append(nbformat.v4.new_code_cell(source, metadata=_meta(grade_id, grade=True, points=points)))
+    (folder / "source" / ASSIGNMENT).mkdir(parents=True)
+    nbformat.write(nb, folder / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+    course.run_nbgrader(folder, "generate_assignment", ASSIGNMENT, "--force")
+    return folder
+
+
+def submit(root: Path, student: str, answer: str) -> Path:
+    """Hand in the released notebook with ``answer`` as the solution cell."""
+    nb = nbformat.read(root / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    (cell,) = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")]
+    cell.source = answer
+    folder = root / "submitted" / student / ASSIGNMENT
+    folder.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, folder / f"{ASSIGNMENT}.ipynb")
+    return folder
+
+
+def gradebook_scores(root: Path) -> dict:
+    """{(student, grade_id): (auto_score, needs_manual_grade)} as nbgrader's gradebook has them."""
+    from nbgrader.api import Gradebook
+
+    scores = {}
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}", "tiny") as gb:
+        for sub in gb.assignment_submissions(ASSIGNMENT):
+            for nb in sub.notebooks:
+                for grade in nb.grades:
+                    scores[(sub.student.id, grade.name)] = (grade.auto_score, grade.needs_manual_grade)
+    return scores
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory) -> Path:
+    """A released tiny course, copied by each test that grades it."""
+    return make_course(tmp_path_factory.mktemp("tiny") / "course", cell_timeout=5)
+
+
+def copy_course(tiny: Path, dest: Path) -> Path:
+    shutil.copytree(tiny, dest)
+    return dest
+
+
+def test_parallel_autograde_scores_equal_stock_serial_autograde(tiny, tmp_path):
+    """Do our gradebook and stock `nbgrader autograde`'s hold the same scores?"""
+    students = {f"s{i}-{name}": code for i, (name, code) in enumerate(ANSWERS.items())}
+    stock = copy_course(tiny, tmp_path / "stock")
+    ours = copy_course(tiny, tmp_path / "ours")
+    for root in (stock, ours):
+        for student, code in students.items():
+            submit(root, student, code)
+    # Stock nbgrader exits 1 because of the crashed kernel; it still grades the others.
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "nbgrader"), "autograde", ASSIGNMENT],
+        cwd=stock, env=course.environment(), capture_output=True, text=True, check=False,
+    )
+    assert "kernel-crash" in done.stdout + done.stderr
+    outcomes = autograde(ours, jobs=2, timeout=60, progress=False)
+
+    expected = gradebook_scores(stock)
+    assert len(expected) == len(students) * len(TESTS)
+    assert gradebook_scores(ours) == expected
+    # The fixtures really do spread over outcomes (the comparison is not all-pass).
+    assert expected[("s0-passes-all", "test_double_hidden")] == (2.0, False)
+    assert expected[("s1-fails-hidden", "test_double_hidden")] == (0.0, False)
+    assert expected[("s1-fails-hidden", "test_double_small")] == (1.0, False)
+    # Same autograded folders: the crashed one is removed by both.
+    assert sorted(p.name for p in (ours / "autograded").iterdir()) == sorted(
+        p.name for p in (stock / "autograded").iterdir()
+    )
+    by_student = {o.student: o for o in outcomes}
+    assert by_student["s5-kernel-crash"].failed
+    assert by_student["s5-kernel-crash"].reason == "kernel died (exit code 1)"
+    assert [o.status for o in outcomes].count("graded") == len(students) - 1
+
+
+def test_hanging_and_crashing_notebooks_do_not_touch_a_good_one(tiny, tmp_path):
+    """Is a good notebook graded while its neighbours hang and crash, and are they flagged?"""
+    root = copy_course(tiny, tmp_path / "course")
+    (root / "nbgrader_config.py").write_text(CONFIG.format(cell_timeout=600))
+    submit(root, "good", ANSWERS["passes-all"])
+    submit(root, "hangs", ANSWERS["infinite-loop"])
+    submit(root, "crashes", ANSWERS["kernel-crash"])
+    started = time.monotonic()
+    outcomes = autograde(root, jobs=2, timeout=4, progress=False)
+    assert time.monotonic() - started < 60
+    by_student = {o.student: o for o in outcomes}
+    assert by_student["good"].status == "graded"
+    assert (by_student["good"].score, by_student["good"].max_score) == (3.0, 3.0)
+    assert by_student["hangs"].failed
+    assert by_student["hangs"].reason.startswith("timed out after 4 s")
+    assert by_student["crashes"].failed
+    assert by_student["crashes"].reason == "kernel died (exit code 1)"
+    scores = gradebook_scores(root)
+    assert scores[("good", "test_double_hidden")] == (2.0, False)
+    assert scores[("hangs", "test_double_hidden")][0] is None
+    assert not (root / "autograded" / "hangs" / ASSIGNMENT).exists()
+    # The reasons are kept for the class report.
+    status = read_status(root)
+    assert status[("hangs", ASSIGNMENT, ASSIGNMENT)].reason == by_student["hangs"].reason
+    assert status[("good", ASSIGNMENT, ASSIGNMENT)].status == "graded"
+
+
+def test_memory_limit_turns_a_huge_allocation_into_a_memory_error(tiny, tmp_path):
+    """Does a kernel under the memory limit fail its allocation instead of eating the machine?"""
+    root = copy_course(tiny, tmp_path / "course")
+    hog = "big = bytearray(3 * 1024 ** 3)\n" + ANSWERS["passes-all"]
+    submit(root, "hog", hog)
+    (outcome,) = autograde(root, jobs=1, timeout=60, memory_mb=1536, progress=False)
+    assert outcome.status == "graded"
+    nb = nbformat.read(root / "autograded" / "hog" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    errors = [o.ename for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert "MemoryError" in errors
+
+
+def test_a_malformed_notebook_is_flagged_and_the_rest_graded(tiny, tmp_path):
+    """Is an unreadable .ipynb reported in one line while the others are graded?"""
+    root = copy_course(tiny, tmp_path / "course")
+    submit(root, "good", ANSWERS["passes-all"])
+    bad = submit(root, "garbled", ANSWERS["passes-all"]) / f"{ASSIGNMENT}.ipynb"
+    bad.write_text("{ this is not json")
+    outcomes = autograde(root, jobs=2, timeout=60, progress=False)
+    by_student = {o.student: o for o in outcomes}
+    assert by_student["good"].status == "graded"
+    assert by_student["garbled"].failed
+    assert "not valid JSON" in by_student["garbled"].reason
+    assert "\n" not in by_student["garbled"].line()
+
+
+def test_already_graded_submissions_are_skipped_unless_forced(tiny, tmp_path):
+    """Like stock autograde: a second run skips graded students; --force regrades."""
+    root = copy_course(tiny, tmp_path / "course")
+    submit(root, "ada", ANSWERS["passes-all"])
+    assert [o.status for o in autograde(root, jobs=1, progress=False)] == ["graded"]
+    assert [o.status for o in autograde(root, jobs=1, progress=False)] == ["skipped"]
+    submit(root, "ada", ANSWERS["fails-all"])
+    os.utime(root / "submitted" / "ada" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+    (again,) = autograde(root, jobs=1, force=True, progress=False)
+    assert (again.status, again.score) == ("graded", 0.0)
+
+
+def test_status_file_is_plain_json(tiny, tmp_path):
+    root = copy_course(tiny, tmp_path / "course")
+    submit(root, "ada", ANSWERS["passes-all"])
+    autograde(root, jobs=1, progress=False)
+    rows = json.loads((root / "reports" / "autograde_status.json").read_text())
+    assert rows == [
+        {"student": "ada", "assignment": ASSIGNMENT, "notebook": ASSIGNMENT, "status": "graded",
+         "reason": "", "seconds": rows[0]["seconds"], "score": 3.0, "max_score": 3.0}
+    ]

@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-stamp
 # nbgrader runs `alembic` in a subprocess on a fresh gradebook: the venv's bin/ must be on PATH.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: install demo test test-slow reference release clean bench-oracle
+.PHONY: install demo test test-slow reference release clean bench-oracle mutation
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,9 @@ test-slow: $(STAMP)
 reference: $(STAMP)
 	$(BIN)/python -m solutions.make_reference
 
+mutation: $(STAMP)
+	$(BIN)/python -m from_memory.mutation
+
 bench-oracle: $(STAMP)
 	$(BIN)/python benchmarks/bench_oracle.py
 
@@ -36,4 +39,5 @@ release: $(STAMP)
 	$(BIN)/from-memory release
 
 clean:
-	rm -rf $(VENV) gradebook.db submitted autograded/* feedback reports .pytest_cache
+	rm -rf $(VENV) gradebook.db feedback reports .pytest_cache
+	find autograded -mindepth 1 ! -name README.md -delete

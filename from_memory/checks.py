@@ -174,16 +174,19 @@ class _Raised:
         return f"{type(self.error).__name__}: {first_line}".rstrip(": ")
 
 
-def call(function: Callable, step: Step, kwargs: dict):
+def call(function: Callable, step: Step, kwargs: dict, quiet: bool = False):
     """Call ``function`` positionally in the oracle's parameter order, on private copies.
 
     The global numpy RNG is restored afterwards and figures the call opened are
-    closed, so grading leaves the student's notebook state as it found it.
+    closed, so grading leaves the student's notebook state as it found it. Warnings
+    stay warnings whatever filters the caller set (``quiet`` silences them).
     """
     args = [copy.deepcopy(kwargs[name]) for name in step.parameters if name in kwargs]
     state = np.random.get_state()
     try:
-        return function(*args)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore" if quiet else "default")
+            return function(*args)
     except Exception as error:  # the student's code failing is a result, not a crash
         return _Raised(error)
     finally:
@@ -312,9 +315,7 @@ def diagnose(step: Step, kwargs: dict, got):
     from from_memory import mutants  # the catalog builds functions: load it only when needed
 
     for mutant in mutants.for_step(step.name):
-        with warnings.catch_warnings():  # a mutant's complaints are not the student's
-            warnings.simplefilter("ignore")
-            produced = call(mutant.function, step, kwargs)
+        produced = call(mutant.function, step, kwargs, quiet=True)  # its warnings are not the student's
         if isinstance(got, _Raised) or isinstance(produced, _Raised):
             if isinstance(got, _Raised) and isinstance(produced, _Raised) and type(got.error) is type(
                 produced.error
@@ -383,13 +384,15 @@ def figure_problem(plot: PlotStep, figure, sweep: dict) -> str | None:
     return None
 
 
-def draw(plot: PlotStep, function, sweep: dict) -> str | None:
+def draw(plot: PlotStep, function, sweep: dict, quiet: bool = False) -> str | None:
     """Call a plot function on a copy of ``sweep`` and judge the figure; the figure is closed after."""
     import matplotlib.pyplot as plt
 
     state = np.random.get_state()
     try:
-        figure = function(copy.deepcopy(sweep))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore" if quiet else "default")
+            figure = function(copy.deepcopy(sweep))
     except Exception as error:
         figure = _Raised(error)
     finally:
@@ -412,17 +415,22 @@ def run_plot(plot_name: str, function) -> Verdict:
         return Verdict(plot_name, True, f"`{plot_name}` draws every curve of the sweep, labelled.", cases=1)
     from from_memory import mutants
 
-    with warnings.catch_warnings():  # a mutant's complaints are not the student's
-        warnings.simplefilter("ignore")
-        mistake = next((m for m in mutants.for_step(plot_name) if draw(plot, m.function, sweep) == problem), None)
+    mistake = next(
+        (m for m in mutants.for_step(plot_name) if draw(plot, m.function, sweep, quiet=True) == problem), None
+    )
     if mistake is not None:
         problem += f"\nLikely mistake: {mistake.hint} [{mistake.slug}]"
     return Verdict(plot_name, False, problem, mistake=mistake.slug if mistake else None)
 
 
+def run_step(step_name: str, function) -> Verdict:
+    """Grade ``function`` as the step or plot named ``step_name``."""
+    return run_plot(step_name, function) if step_name in PLOTS else run(step_name, function)
+
+
 def check(step_name: str, function) -> Verdict:
     """Grade and report: print one line when it passes, raise :class:`StepFailed` when not."""
-    verdict = run_plot(step_name, function) if step_name in PLOTS else run(step_name, function)
+    verdict = run_step(step_name, function)
     if not verdict.passed:
         raise StepFailed(verdict.message)
     print(verdict.message)

@@ -42,7 +42,7 @@ def time_batched(iterations: int, alphas=network.ALPHAS, hidden_dims=HIDDEN_DIMS
 
 
 def largest_difference(loop_run, batched_run) -> float:
-    pairs = zip(loop_run, batched_run[:3])  # synapse_0, synapse_1, errors
+    pairs = zip(loop_run, batched_run[:3], strict=True)  # synapse_0, synapse_1, errors
     tiny = np.finfo(float).tiny
     return max(float(np.max(np.abs(b - a) / np.maximum(np.abs(a), tiny))) for a, b in pairs)
 
@@ -62,26 +62,38 @@ def main() -> int:
     for key, loop_run in loop_runs.items():
         difference = largest_difference(loop_run, batched_runs[key])
         chaotic = key in batched.CHAOTIC
-        verdict = "chaotic, not compared" if chaotic else ("ok" if difference <= RTOL else "DIFFERS")
+        verdict = (
+            "chaotic, not compared" if chaotic else ("ok" if difference <= RTOL else "DIFFERS")
+        )
         failures += verdict == "DIFFERS"
-        print(f"alpha {key[0]:<6} hidden {key[1]:2d}: largest relative difference "
-              f"{difference:.1e} ({verdict})")
+        print(
+            f"alpha {key[0]:<6} hidden {key[1]:2d}: largest relative difference "
+            f"{difference:.1e} ({verdict})"
+        )
     short = 5000
     _, tiny_seconds = time_batched(short, alphas=(1,), hidden_dims=(1,))
     call = tiny_ufunc_seconds()
     per_iteration = batched_seconds / iterations
     floor = NUMPY_CALLS_PER_ITERATION * call
-    print(f"numpy call on a 1-element array: {call * 1e9:.0f} ns; "
-          f"{NUMPY_CALLS_PER_ITERATION} calls per iteration -> floor {floor * 1e6:.1f} us/iteration "
-          f"({floor * iterations:.2f} s for {iterations} iterations)")
-    print(f"batched, 1 pair with 1 hidden unit: {tiny_seconds / short * 1e6:.1f} us/iteration "
-          f"(the same calls on tiny arrays)")
-    print(f"batched, 14 pairs padded to 32 hidden units: {per_iteration * 1e6:.1f} us/iteration, "
-          f"{per_iteration / floor:.1f}x the floor")
+    print(
+        f"numpy call on a 1-element array: {call * 1e9:.0f} ns; "
+        f"{NUMPY_CALLS_PER_ITERATION} calls per iteration -> floor {floor * 1e6:.1f} us/iteration "
+        f"({floor * iterations:.2f} s for {iterations} iterations)"
+    )
+    print(
+        f"batched, 1 pair with 1 hidden unit: {tiny_seconds / short * 1e6:.1f} us/iteration "
+        f"(the same calls on tiny arrays)"
+    )
+    print(
+        f"batched, 14 pairs padded to 32 hidden units: {per_iteration * 1e6:.1f} us/iteration, "
+        f"{per_iteration / floor:.1f}x the floor"
+    )
     if failures:
         print(f"{failures} stable configuration(s) differ by more than {RTOL}", file=sys.stderr)
-    print(f"batched speedup: {loop_seconds / batched_seconds:.1f}x "
-          f"(loop {loop_seconds:.1f} s, batched {batched_seconds:.1f} s)")
+    print(
+        f"batched speedup: {loop_seconds / batched_seconds:.1f}x "
+        f"(loop {loop_seconds:.1f} s, batched {batched_seconds:.1f} s)"
+    )
     return 1 if failures else 0
 
 

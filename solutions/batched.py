@@ -93,5 +93,7 @@ def train_batched(X, y, alphas, hidden_dims, iterations=ITERATIONS, seed=1, coun
     runs = {}
     for b, (alpha, h) in enumerate(pairs):
         counts = (count_0[b, :, :h].copy(), count_1[b, :h].copy()) if count_directions else ()
-        runs[alpha, h] = Run(synapse_0[b, :, :h].copy(), synapse_1[b, :h].copy(), errors[b].copy(), *counts)
+        runs[alpha, h] = Run(
+            synapse_0[b, :, :h].copy(), synapse_1[b, :h].copy(), errors[b].copy(), *counts
+        )
     return runs

@@ -21,12 +21,16 @@ X, y = network.X, network.y
 
 
 def assert_close(got, want, rtol=RTOL):
-    for name, g, w in zip(("synapse_0", "synapse_1", "errors"), got, want):
+    """Compare ``synapse_0``, ``synapse_1`` and (when ``want`` has it) ``errors``."""
+    names = ("synapse_0", "synapse_1", "errors")[: len(want)]
+    for name, g, w in zip(names, got[: len(want)], want, strict=True):
         np.testing.assert_allclose(g, w, rtol=rtol, atol=0, strict=True, err_msg=name)
 
 
 def largest_change(run, other) -> float:
-    return max(float(np.max(np.abs(a - b) / np.abs(b))) for a, b in zip(run[:3], other[:3]))
+    return max(
+        float(np.max(np.abs(a - b) / np.abs(b))) for a, b in zip(run[:3], other[:3], strict=True)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -179,22 +183,28 @@ def test_full_sweeps_reproduce_the_reference_outputs():
             want = reference[name]["runs"][repr(alpha)]["errors"]
             if (alpha, h) not in batched.CHAOTIC:
                 np.testing.assert_allclose(runs[alpha, h].errors[::every], want, rtol=RTOL)
-    for h, run in zip(network.HIDDEN_SIZES, sizes.values()):
+    for h, run in zip(network.HIDDEN_SIZES, sizes.values(), strict=True):
         want = reference["hidden_size_sweep"]["runs"][str(h)]["errors"]
         np.testing.assert_allclose(run.errors[::every], want, rtol=RTOL)
     for alpha in network.ALPHAS:
         want, run = reference["direction_counting"]["runs"][repr(alpha)], runs[alpha, 4]
-        np.testing.assert_array_equal(run.synapse_0_direction_count, want["synapse_0_direction_count"])
-        np.testing.assert_array_equal(run.synapse_1_direction_count, want["synapse_1_direction_count"])
+        np.testing.assert_array_equal(
+            run.synapse_0_direction_count, want["synapse_0_direction_count"]
+        )
+        np.testing.assert_array_equal(
+            run.synapse_1_direction_count, want["synapse_1_direction_count"]
+        )
         if (alpha, 4) not in batched.CHAOTIC:
             np.testing.assert_allclose(run.synapse_0, want["synapse_0"], rtol=RTOL)
             np.testing.assert_allclose(run.synapse_1, want["synapse_1"], rtol=RTOL)
     # The chaotic pairs, by property.
     assert np.all(runs[1000, 4].errors[10000:] == 0.5)
     plateau = runs[100, 4].errors[10000:]
-    assert np.all(np.diff(plateau) <= 0) and 0.125 < plateau[-1] < plateau[0] < 0.1255
+    assert np.all(np.diff(plateau) <= 0)
+    assert 0.125 < plateau[-1] < plateau[0] < 0.1255
     want = reference["direction_counting"]["runs"]["100"]
     np.testing.assert_allclose(runs[100, 4].synapse_0, want["synapse_0"], rtol=CHAOTIC_WEIGHT_RTOL)
     fastest = runs[10, 32].errors
     assert np.all(np.diff(fastest[2000:]) < 0)
-    assert fastest[-1] < 0.002 and fastest[-1] < runs[10, 4].errors[-1]
+    assert fastest[-1] < 0.002
+    assert fastest[-1] < runs[10, 4].errors[-1]

@@ -52,7 +52,8 @@ class Run(NamedTuple):
 def train_batched(X, y, alphas, hidden_dims, iterations=ITERATIONS, seed=1, count_directions=False):
     """Train every ``(alpha, hidden_dim)`` pair at once: ``{(alpha, hidden_dim): Run}``.
 
-    Each pair starts from the weights :func:`solutions.network.train` draws with the
+    ``X: (n, k)``, ``y: (n, 1)``; each Run holds ``synapse_0: (k, hidden_dim)``,
+    ``synapse_1: (hidden_dim, 1)`` and ``errors: (iterations,)``. Each pair starts from the weights :func:`solutions.network.train` draws with the
     same ``seed``. With ``count_directions``, also counts update direction changes as
     :func:`solutions.network.train_counting_directions` does.
     """

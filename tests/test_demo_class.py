@@ -1,0 +1,305 @@
+"""The demo class: its committed notebooks, its manifest, and what the checker makes of them."""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import io
+from collections import Counter
+from pathlib import Path
+from types import SimpleNamespace
+
+import nbformat
+import numpy as np
+import pytest
+
+from from_memory import demo_class, mutants, submissions
+
+REPO = Path(__file__).resolve().parents[1]
+SUBMITTED = REPO / "submitted"
+PLANS = demo_class.read_manifest(REPO)
+CATALOG = {m.slug: m for m in mutants.CATALOG}
+
+
+def notebook_of(plan, root=REPO):
+    path = root / "submitted" / plan.student / plan.assignment / f"{plan.assignment}.ipynb"
+    return nbformat.read(path, as_version=4)
+
+
+def cells_by_grade_id(notebook) -> dict:
+    return {
+        c.metadata["nbgrader"]["grade_id"]: c for c in notebook.cells if "nbgrader" in c.get("metadata", {})
+    }
+
+
+# -- the committed class ------------------------------------------------------------
+
+
+def test_does_the_demo_class_have_at_least_12_students_for_every_assignment():
+    students = {p.student for p in PLANS}
+    assert len(students) >= 12
+    assert len(submissions.ASSIGNMENTS) == 6
+    for ps in submissions.ASSIGNMENTS:
+        assert {p.student for p in PLANS if p.assignment == ps} == students
+        for student in students:
+            assert (SUBMITTED / student / ps / f"{ps}.ipynb").is_file()
+
+
+def test_are_all_demo_notebooks_valid_nbformat():
+    paths = sorted(SUBMITTED.glob("*/*/*.ipynb"))
+    assert len(paths) == len(PLANS)
+    for path in paths:
+        nbformat.validate(nbformat.read(path, as_version=4))
+
+
+def test_does_regenerating_the_demo_class_give_byte_identical_files(tmp_path):
+    demo_class.generate(tmp_path)
+    made = sorted(p.relative_to(tmp_path / "submitted") for p in (tmp_path / "submitted").rglob("*") if p.is_file())
+    committed = sorted(p.relative_to(SUBMITTED) for p in SUBMITTED.rglob("*") if p.is_file())
+    assert made == committed
+    changed = [str(p) for p in made if (tmp_path / "submitted" / p).read_bytes() != (SUBMITTED / p).read_bytes()]
+    assert changed == [], "run `python -m from_memory.demo_class` and commit submitted/"
+
+
+def test_does_the_class_hold_every_kind_of_variant():
+    variants = Counter(p.variant for p in PLANS)
+    assert {"correct", "messy", "wrong", "blank", "flagged"} <= set(variants)
+    styles = {pl.detail for p in PLANS for pl in p.plants if pl.change == "style"}
+    assert styles == set(demo_class.STYLES)
+    kinds = {pl.change for p in PLANS for pl in p.plants}
+    assert kinds == {"mutant", "seed_bug", "style", "deleted_test"}
+    assert all(s.isidentifier() and s.islower() for s in {p.student for p in PLANS})
+
+
+# -- the manifest says what was planted ------------------------------------------------
+
+
+@pytest.mark.parametrize("plan", PLANS, ids=lambda p: f"{p.student}-{p.assignment}")
+def test_does_the_manifest_match_what_the_notebook_holds(plan):
+    notebook = notebook_of(plan)
+    cells = cells_by_grade_id(notebook)
+    reference = submissions.solution_code(plan.assignment)
+    steps = demo_class.graded_steps(submissions.blank(plan.assignment))
+    assert list(plan.expected) == steps
+    planted = {p.step: p for p in plan.plants if p.step}
+    if plan.variant == "blank":
+        assert notebook == submissions.blank(plan.assignment)
+        assert set(plan.expected.values()) == {"fail"}
+        return
+    if plan.variant == "correct":
+        assert notebook == submissions.passes_all(plan.assignment)
+    for step in steps:
+        if step in planted and planted[step].change in ("mutant", "seed_bug"):
+            slug = planted[step].detail
+            assert CATALOG[slug].step == step
+            assert cells[step].source == CATALOG[slug].source
+            assert (plan.expected[step], plan.mistakes[step]) == ("fail", slug)
+        elif step in planted and planted[step].change == "deleted_test":
+            assert f"test_{step}" not in cells
+            assert plan.expected[step] == "flagged"
+        else:
+            assert plan.expected[step] == "pass"
+            assert f"test_{step}" in cells
+            if plan.variant != "messy":
+                assert cells[step].source == reference[step]
+    if plan.variant == "messy":
+        restyled = [s for s in steps if cells[s].source != reference[s]]
+        assert restyled == steps  # every graded function is written differently
+    if plan.variant == "wrong":
+        assert set(plan.mistakes) == {s for s, v in plan.expected.items() if v == "fail"}
+
+
+def _planted(slug):
+    return [p for p in PLANS for pl in p.plants if pl.detail == slug]
+
+
+def test_does_the_class_hold_the_seed_notebooks_precedence_bug():
+    plans = _planted("hidden_delta__precedence")
+    assert len(plans) >= 2
+    for plan in plans:
+        source = cells_by_grade_id(notebook_of(plan))["hidden_delta"].source
+        assert "layer_1 * 1 - layer_1" in source.replace("1-layer_1", "1 - layer_1")
+        assert plan.expected["hidden_delta"] == "fail"
+
+
+def test_does_the_class_hold_the_seed_notebooks_updates_inside_the_if():
+    plans = _planted("train_counting_directions__updates_inside_if")
+    assert len(plans) >= 2
+    for plan in plans:
+        source = cells_by_grade_id(notebook_of(plan))["train_counting_directions"].source
+        ifs = [n for n in ast.walk(ast.parse(source)) if isinstance(n, ast.If)]
+        assert len(ifs) == 1
+        inside = [ast.unparse(s) for s in ifs[0].body]
+        assert any(line.startswith("synapse_1 +=") for line in inside)
+        assert any(line.startswith("synapse_0 +=") for line in inside)
+
+
+def _restyled_sources(style):
+    """The graded functions' cells of every messy notebook written in ``style``."""
+    for plan in PLANS:
+        if plan.variant == "messy" and style in {pl.detail for pl in plan.plants}:
+            cells = cells_by_grade_id(notebook_of(plan))
+            for step in plan.expected:
+                yield plan, step, cells[step].source
+
+
+def test_do_messy_notebooks_spell_products_with_the_operator():
+    sources = [source for _, _, source in _restyled_sources("matmul_operator")]
+    assert any(" @ " in source for source in sources)
+    assert not any("np.dot(" in source or ".dot(" in source for source in sources)
+
+
+def test_do_messy_notebooks_spell_products_with_np_dot():
+    sources = [source for _, _, source in _restyled_sources("np_dot")]
+    assert any("np.dot(" in source for source in sources)
+    assert not any(" @ " in source or ".dot(" in source.replace("np.dot(", "") for source in sources)
+
+
+def test_do_messy_notebooks_comment_and_print():
+    assert all("# " in source for _, _, source in _restyled_sources("commented"))
+    assert all("print(" in source for _, _, source in _restyled_sources("printing"))
+
+
+def _stored_locals(source):
+    function = next(n for n in ast.parse(source).body if isinstance(n, ast.FunctionDef))
+    parameters = {a.arg for a in function.args.args}
+    names = {n.id for n in ast.walk(function) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    return names - parameters - {"_"}
+
+
+def test_do_messy_notebooks_use_their_own_local_names():
+    checked = 0
+    for plan, step, source in _restyled_sources("renamed"):
+        reference = submissions.solution_code(plan.assignment)[step]
+        assert _stored_locals(source).isdisjoint(_stored_locals(reference)), (plan.student, step)
+        checked += bool(_stored_locals(reference))
+    assert checked >= 10
+
+
+def test_do_messy_notebooks_with_a_scratch_cell_hold_exactly_one_ungraded_extra_cell():
+    plans = [p for p in PLANS if p.variant == "messy" and "helper_cell" in {pl.detail for pl in p.plants}]
+    assert plans
+    for plan in plans:
+        notebook = notebook_of(plan)
+        extra = [c for c in notebook.cells if c.get("id") == "my-scratch-cell"]
+        assert len(extra) == 1 and "nbgrader" not in extra[0].metadata
+        assert len(notebook.cells) == len(submissions.blank(plan.assignment).cells) + 1
+
+
+# -- the checker agrees with the manifest ------------------------------------------------
+
+CELLS_TO_RUN = ("setup", "provided")
+
+
+def run_graded_code(notebook) -> dict:
+    """Run the notebook's setup and answer cells (and scratch cells) in one namespace."""
+    namespace = {"__name__": "__main__"}
+    for cell in notebook.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        wanted = meta.get("solution") or meta.get("grade_id") in CELLS_TO_RUN or cell.get("id") == "my-scratch-cell"
+        if cell.cell_type == "code" and wanted:  # the notebook's experiments are not needed
+            # as in the notebook, a cell that raises stops there and the next cell runs
+            with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(Exception):
+                exec(compile(cell.source, f"<cell {cell.get('id')}>", "exec"), namespace)
+    return namespace
+
+
+# Wrong students' code overflows exp() and draws unlabelled legends: that is their output,
+# shown to them by the checker; here it is expected.
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
+@pytest.mark.filterwarnings("ignore:No artists with labels:UserWarning")
+@pytest.mark.parametrize("student", sorted({p.student for p in PLANS}))
+def test_does_the_checker_grade_each_step_as_the_manifest_expects(student, monkeypatch):
+    from from_memory import checks
+
+    monkeypatch.setenv("FROM_MEMORY_ITERATIONS", "300")
+    for plan in [p for p in PLANS if p.student == student]:
+        notebook = notebook_of(plan)
+        present = set(cells_by_grade_id(notebook))
+        with np.errstate(all="ignore"):
+            namespace = run_graded_code(notebook)
+            for step, expected in plan.expected.items():
+                if f"test_{step}" not in present:
+                    assert expected == "flagged", (plan.assignment, step)
+                    continue
+                if step not in namespace:  # the test cell would raise NameError
+                    assert expected == "fail", (plan.assignment, step)
+                    continue
+                run = checks.run_plot if step in checks.PLOTS else checks.run
+                verdict = run(step, namespace[step])
+                got = "pass" if verdict.passed else "fail"
+                assert got == expected, (plan.assignment, step, verdict.message)
+                if step in plan.mistakes:
+                    assert verdict.mistake == plan.mistakes[step], (plan.assignment, step, verdict.message)
+
+
+# -- the plan and the restyling, on stand-ins ---------------------------------------------
+
+
+def _fake_catalog():
+    slugs = [
+        "f__one", "f__two", "g__one", "h__one", *demo_class.SEED_BUGS,
+    ]
+    return [SimpleNamespace(slug=s, step=s.split("__")[0], hint="", source="") for s in slugs]
+
+
+def test_does_the_plan_spread_mutants_over_steps_in_turn():
+    # "ps9_x" has no special case in the roster: every student does their default work
+    plans = demo_class.plan({"ps9_x": ["f", "g", "h"]}, _fake_catalog())
+    picked = [(p.student, pl.detail) for p in plans for pl in p.plants if pl.change == "mutant"]
+    assert picked == [
+        ("barbara", "f__one"),
+        ("donald", "g__one"),
+        ("margaret", "h__one"),
+        ("margaret", "f__two"),  # a second mistake, in another step
+        ("radia", "f__one"),
+    ]
+    margaret = next(p for p in plans if p.student == "margaret")
+    assert margaret.expected == {"f": "fail", "g": "pass", "h": "fail"}
+    assert margaret.mistakes == {"h": "h__one", "f": "f__two"}
+    john = next(p for p in plans if p.student == "john")
+    assert john.expected == {"f": "fail", "g": "fail", "h": "fail"}
+
+
+def test_does_the_plan_refuse_a_catalog_without_the_seed_bugs():
+    catalog = [m for m in _fake_catalog() if m.slug not in demo_class.SEED_BUGS[:1]]
+    with pytest.raises(ValueError, match="hidden_delta__precedence"):
+        demo_class.plan({"ps1_x": ["f"]}, catalog)
+
+
+@pytest.mark.parametrize("bad", [0, 15, ["nobody"]])
+def test_does_the_plan_refuse_an_impossible_class_size(bad):
+    with pytest.raises(ValueError, match="demo"):
+        demo_class.plan({"ps1_x": ["f"]}, _fake_catalog(), students=bad)
+
+
+TOY = '''
+def step(layer_0, synapse_0):
+    """A toy step."""
+    layer_1 = np.dot(layer_0, synapse_0)
+    total = layer_1.dot(synapse_0.T)
+    for j in range(2):
+        total = total + j
+    return total
+'''
+
+
+@pytest.mark.parametrize(
+    "styles", [(s,) for s in demo_class.STYLES] + [demo_class.STYLES[:3], ("renamed", "commented", "printing")]
+)
+def test_does_every_style_keep_what_the_function_computes(styles):
+    original, restyled = {"np": np}, {"np": np}
+    exec(TOY, original)
+    with contextlib.redirect_stdout(io.StringIO()):
+        exec(demo_class.restyle(TOY, styles), restyled)
+    x, w = np.arange(6.0).reshape(2, 3), np.linspace(-1, 1, 12).reshape(3, 4)
+    np.testing.assert_array_equal(restyled["step"](x, w), original["step"](x, w))
+    np.testing.assert_array_equal(restyled["step"](layer_0=x, synapse_0=w), original["step"](x, w))
+
+
+def test_does_renaming_keep_parameters_and_change_locals():
+    text = demo_class.restyle(TOY, ("renamed",))
+    function = ast.parse(text).body[0]
+    assert [a.arg for a in function.args.args] == ["layer_0", "synapse_0"]
+    stored = {n.id for n in ast.walk(function) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    assert stored.isdisjoint({"layer_1", "total", "j"})

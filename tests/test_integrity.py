@@ -1,0 +1,90 @@
+"""Does the integrity layer flag hostile code, spare honest code, and see through in-kernel patches?"""
+
+import nbformat
+import pytest
+
+from from_memory import integrity
+
+SCAN_TABLE = [
+    ("honest-code-with-str-replace-and-list-remove",
+     "def f(x):\n    s = 'a'.replace('a', 'b')\n    items = [1]\n    items.remove(1)\n    return x @ x.T\n", []),
+    ("magics-are-fine", "%matplotlib inline\ndef f():\n    pass\n", []),
+    ("patches-numpy", "import numpy as np\nnp.isclose = lambda *a, **k: True\n",
+     ["changes a library it does not own (`np.isclose`)"]),
+    ("patches-numpy-with-setattr", "import numpy\nsetattr(numpy, 'allclose', lambda *a: True)\n",
+     ["changes a library it does not own (`setattr` on `numpy`)"]),
+    ("imports-the-solution", "from solutions.network import forward\n",
+     ["imports the course kit (the reference solution or the checker)"]),
+    ("imports-the-checker", "import from_memory.checks as c\n",
+     ["imports the course kit (the reference solution or the checker)"]),
+    ("exits-the-kernel", "import os\nos._exit(0)\n", ["tries to stop the kernel (`os._exit`)"]),
+    ("sys-exit", "import sys\nsys.exit()\n", ["tries to stop the kernel (`sys.exit`)"]),
+    ("reads-course-files", "text = open('../../../solutions/network.py').read()\n",
+     ["reads, writes or runs files (`open`)"]),
+    ("writes-outside", "import pathlib\npathlib.Path('/tmp/x').write_text('hi')\n",
+     ["reads, writes or runs files (`write_text`)", "reads, writes or runs files (`pathlib.Path`)"]),
+    ("hides-tracebacks", "get_ipython().showtraceback = lambda *a, **k: None\n",
+     ["changes how errors are shown (`showtraceback`)", "reaches into the IPython kernel (`get_ipython`)"]),
+    ("swaps-modules", "import sys\nsys.modules['from_memory.checks'] = None\n",
+     ["edits the table of loaded modules (`sys.modules`)"]),
+    ("redefines-assertionerror", "AssertionError = Exception\n", ["redefines the built-in `AssertionError`"]),
+    ("builds-code-at-run-time", "exec('import os')\n", ["runs code built at run time (`exec`)"]),
+    ("does-not-parse", "def f(:\n", ["code does not parse: invalid syntax (line 1)"]),
+]
+
+
+@pytest.mark.parametrize(("case", "code", "reasons"), SCAN_TABLE, ids=[row[0] for row in SCAN_TABLE])
+def test_scan_flags_exactly_what_it_should(case, code, reasons):
+    assert [flag.reason for flag in integrity.scan_source(code, case)] == reasons
+
+
+def _notebook_with(tmp_path, grade_id, code, ps="ps1_forward"):
+    """A source notebook (it holds the hidden tests, like an autograded one) with one answer replaced."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    notebook = nbformat.read(root / "source" / ps / f"{ps}.ipynb", as_version=4)
+    for cell in notebook.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
+            cell.source = code
+    path = tmp_path / f"{ps}.ipynb"
+    nbformat.write(notebook, path)
+    return path
+
+
+def test_scan_reads_only_what_the_student_wrote(tmp_path):
+    path = _notebook_with(tmp_path, "sigmoid", "import numpy as np\nnp.exp = abs\ndef sigmoid(x):\n    return x\n")
+    assert [(f.where, f.reason) for f in integrity.scan(path)] == [
+        ("sigmoid", "changes a library it does not own (`np.exp`)")]
+
+
+def test_recheck_passes_honest_answers(tmp_path):
+    path = _notebook_with(tmp_path, "nothing", "")
+    results = integrity.recheck(path)
+    assert set(results) == {"test_sigmoid", "test_init_synapses", "test_forward_two_layer", "test_forward"}
+    assert all(r["passed"] for r in results.values())
+    assert integrity.disagreements(path) == []
+
+
+def test_recheck_sees_through_a_top_level_patch_of_numpy(tmp_path):
+    code = ("import numpy as np\nnp.isclose = lambda a, b, **k: np.ones(np.broadcast(a, b).shape, bool)\n"
+            "def sigmoid(x):\n    return x\n")
+    path = _notebook_with(tmp_path, "sigmoid", code)
+    flags = integrity.disagreements(path)  # the kernel's outputs say every test passed
+    assert [f.where for f in flags] == ["test_sigmoid"]
+    assert flags[0].reason.startswith("passed in the notebook but fails a clean re-check: `sigmoid`'s result")
+
+
+def test_recheck_catches_a_patch_made_while_being_graded(tmp_path):
+    code = ("def sigmoid(x):\n    import numpy\n"
+            "    numpy.isclose = lambda a, b, **k: numpy.ones(numpy.broadcast(a, b).shape, bool)\n    return x\n")
+    path = _notebook_with(tmp_path, "sigmoid", code)
+    flags = integrity.disagreements(path)
+    assert "changed the grader's tools while being graded (numpy.isclose)" in flags[0].reason
+
+
+def test_recheck_ignores_the_students_experiments(tmp_path):
+    """Top-level statements of a student cell (a long run, a print) are not re-run."""
+    code = "while True:\n    pass\ndef sigmoid(x):\n    return 1 / (1 + np.exp(-x))\n"
+    path = _notebook_with(tmp_path, "sigmoid", code)
+    assert integrity.recheck(path, timeout=60)["test_sigmoid"]["passed"]

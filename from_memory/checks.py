@@ -423,9 +423,96 @@ def run_plot(plot_name: str, function) -> Verdict:
     return Verdict(plot_name, False, problem, mistake=mistake.slug if mistake else None)
 
 
+# -- the capstone, judged on behaviour -------------------------------------------
+
+
+def _capstone(function, alpha=0.5, hidden_dim=4, iterations=2000, seed=1, X=None, y=None):
+    step = STEPS["thirteen_line_network"]
+    kwargs = {"X": network.X if X is None else X, "y": network.y if y is None else y, "alpha": alpha,
+              "hidden_dim": hidden_dim, "iterations": iterations, "seed": seed}
+    return call(function, step, kwargs)
+
+
+def _shape_problem(result, hidden_dim, n=4, k=3) -> str | None:
+    name = "`thirteen_line_network`"
+    if isinstance(result, _Raised):
+        return f"{name} raised {result}"
+    if not isinstance(result, tuple | list) or len(result) != 3:
+        return f"{name} should return 3 values (synapse_0, synapse_1, layer_2)."
+    for label, value, shape in zip(("synapse_0", "synapse_1", "layer_2"), result,
+                                   ((k, hidden_dim), (hidden_dim, 1), (n, 1))):
+        problem = compare(f"{name}'s `{label}`", value, np.zeros(shape), 0, 0, values=False)
+        if problem:
+            return problem
+    return None
+
+
+def capstone_runs(function) -> str | None:
+    """runs on the post's data and returns arrays of the right shapes."""
+    return _shape_problem(_capstone(function), 4)
+
+
+def capstone_learns(function) -> str | None:
+    """learns the post's data: with alpha 10 its output rounds to the targets after 10 000 iterations."""
+    result = _capstone(function, alpha=10, iterations=10000)
+    problem = _shape_problem(result, 4)
+    if problem:
+        return problem
+    layer_2 = np.asarray(result[2], float)
+    if not np.array_equal(np.round(layer_2), network.y):
+        shown = np.round(layer_2.ravel(), 3).tolist()
+        return (f"`thirteen_line_network` does not learn the post's data: after 10 000 iterations with alpha 10 "
+                f"its output is {shown}, expected close to {network.y.ravel().tolist()}.")
+    return None
+
+
+def capstone_respects_settings(function) -> str | None:
+    """responds to each of `hidden_dim`, `seed`, `alpha` and `iterations`."""
+    name = "`thirteen_line_network`"
+    base = _capstone(function, iterations=50)
+    problem = _shape_problem(base, 4) or _shape_problem(_capstone(function, hidden_dim=7, iterations=50), 7)
+    if problem:
+        return problem
+    for setting, value in (("seed", 2), ("alpha", 5.0), ("iterations", 60)):
+        other = _capstone(function, **{"iterations": 50, setting: value})
+        if _shape_problem(other, 4) is None and np.array_equal(other[0], base[0]):
+            return f"{name} ignores `{setting}`: changing it to {value} left `synapse_0` the same."
+    return None
+
+
+PROPERTIES = {
+    "thirteen_line_network_runs": capstone_runs,
+    "thirteen_line_network_learns": capstone_learns,
+    "thirteen_line_network_respects_settings": capstone_respects_settings,
+}
+
+
+def run_property(name: str, function) -> Verdict:
+    problem = _integrity_problem("thirteen_line_network", function) or PROPERTIES[name](function)
+    if problem is None:
+        return Verdict(name, True, f"`thirteen_line_network` {PROPERTIES[name].__doc__.strip()}", cases=1)
+    from from_memory import mutants
+
+    mistake = next((m for m in mutants.for_step("thirteen_line_network")
+                    if _quiet(PROPERTIES[name], m.function) == problem), None)
+    if mistake is not None:
+        problem += f"\nLikely mistake: {mistake.hint} [{mistake.slug}]"
+    return Verdict(name, False, problem, mistake=mistake.slug if mistake else None)
+
+
+def _quiet(judge, function):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return judge(function)
+
+
 def run_step(step_name: str, function) -> Verdict:
-    """Grade ``function`` as the step or plot named ``step_name``."""
-    return run_plot(step_name, function) if step_name in PLOTS else run(step_name, function)
+    """Grade ``function`` as the step, plot or capstone property named ``step_name``."""
+    if step_name in PLOTS:
+        return run_plot(step_name, function)
+    if step_name in PROPERTIES:
+        return run_property(step_name, function)
+    return run(step_name, function)
 
 
 def check(step_name: str, function) -> Verdict:
@@ -446,5 +533,5 @@ def _make_check(step_name: str):
     return check_step
 
 
-for _name in [*STEPS, *PLOTS]:
+for _name in [*STEPS, *PLOTS, *PROPERTIES]:
     globals()[f"check_{_name}"] = _make_check(_name)

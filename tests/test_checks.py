@@ -37,8 +37,32 @@ def test_check_rejects_mutant_and_names_it(mutant):
 def test_catalog_covers_every_graded_step_with_unique_slugs():
     slugs = [m.slug for m in mutants.CATALOG]
     assert len(slugs) == len(set(slugs)) >= 40
-    assert {m.step for m in mutants.CATALOG} == set(GRADED) - {"plot_hidden_sizes"} | {"plot_hidden_sizes"}
+    assert {m.step for m in mutants.CATALOG} == set(GRADED)
     assert not set(mutants.REMOVED) & set(slugs)
+
+
+@pytest.mark.parametrize("name", checks.PROPERTIES)
+def test_capstone_property_accepts_the_oracle(name, capsys):
+    verdict = getattr(checks, f"check_{name}")(student_version("thirteen_line_network"))
+    assert verdict.passed
+    assert capsys.readouterr().out.startswith("`thirteen_line_network` ")
+
+
+@pytest.mark.parametrize(("slug", "name", "message"), [
+    ("thirteen_line_network__no_transpose", "thirteen_line_network_runs", "`thirteen_line_network` raised ValueError"),
+    ("thirteen_line_network__plus_equals", "thirteen_line_network_learns",
+     "`thirteen_line_network` does not learn the post's data"),
+    ("thirteen_line_network__no_seed", "thirteen_line_network_respects_settings",
+     "`thirteen_line_network` ignores `seed`"),
+    ("thirteen_line_network__precedence", "thirteen_line_network_respects_settings",
+     "`thirteen_line_network` ignores `alpha`"),
+])
+def test_capstone_properties_catch_whole_network_mistakes(slug, name, message):
+    mutant = next(m for m in mutants.CATALOG if m.slug == slug)
+    verdict = checks.run_step(name, mutant.function)
+    assert not verdict.passed
+    assert verdict.message.startswith(message)
+    assert verdict.mistake == slug
 
 
 def test_catalog_includes_both_real_bugs_of_the_seed_notebook():

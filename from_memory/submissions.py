@@ -34,7 +34,9 @@ SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 
 def _path(folder: str, ps: str) -> Path:
     if ps not in ASSIGNMENTS:
-        raise ValueError(f"unknown assignment {ps!r}; the assignments are: {', '.join(ASSIGNMENTS)}")
+        raise ValueError(
+            f"unknown assignment {ps!r}; the assignments are: {', '.join(ASSIGNMENTS)}"
+        )
     return REPO / folder / ps / f"{ps}.ipynb"
 
 
@@ -106,7 +108,9 @@ def with_function(ps: str, grade_id: str, code: str) -> nbformat.NotebookNode:
 def write_submission(nb, course_root, student: str, ps: str) -> Path:
     """Write ``nb`` to ``submitted/<student>/<ps>/<ps>.ipynb`` under ``course_root``; return the path."""
     if ps not in ASSIGNMENTS:
-        raise ValueError(f"unknown assignment {ps!r}; the assignments are: {', '.join(ASSIGNMENTS)}")
+        raise ValueError(
+            f"unknown assignment {ps!r}; the assignments are: {', '.join(ASSIGNMENTS)}"
+        )
     if not student or "/" in student or student.startswith("."):
         raise ValueError(f"student name {student!r} cannot be a folder name")
     path = Path(course_root) / "submitted" / student / ps / f"{ps}.ipynb"

@@ -49,14 +49,18 @@ PLANTED = {
     "ps4_directions": (
         "train_counting_directions",
         # the re-typed notebook's bug: the weight updates indented into `if j > 0:`
-        "        synapse_1 += alpha * synapse_1_weight_update\n"
-        "        synapse_0 += alpha * synapse_0_weight_update\n"
-        "        prev_synapse_0_weight_update = synapse_0_weight_update\n"
-        "        prev_synapse_1_weight_update = synapse_1_weight_update",
-        "            synapse_1 += alpha * synapse_1_weight_update\n"
-        "            synapse_0 += alpha * synapse_0_weight_update\n"
-        "            prev_synapse_0_weight_update = synapse_0_weight_update\n"
-        "            prev_synapse_1_weight_update = synapse_1_weight_update",
+        (
+            "        synapse_1 += alpha * synapse_1_weight_update\n"
+            "        synapse_0 += alpha * synapse_0_weight_update\n"
+            "        prev_synapse_0_weight_update = synapse_0_weight_update\n"
+            "        prev_synapse_1_weight_update = synapse_1_weight_update"
+        ),
+        (
+            "            synapse_1 += alpha * synapse_1_weight_update\n"
+            "            synapse_0 += alpha * synapse_0_weight_update\n"
+            "            prev_synapse_0_weight_update = synapse_0_weight_update\n"
+            "            prev_synapse_1_weight_update = synapse_1_weight_update"
+        ),
     ),
     "ps5_hidden": (
         "hidden_size_sweep",
@@ -80,7 +84,9 @@ def planted_student(ps: str) -> str:
 def planted_code(ps: str) -> str:
     step, old, new = PLANTED[ps]
     code = submissions.solution_code(ps)[step]
-    assert code.count(old) == 1, f"{ps}: the planted mistake no longer matches the solution of {step}"
+    assert code.count(old) == 1, (
+        f"{ps}: the planted mistake no longer matches the solution of {step}"
+    )
     return code.replace(old, new)
 
 
@@ -99,7 +105,13 @@ def nbgrader(root: Path, *args: str) -> str:
     env = {**environment(root), "PYTHONUNBUFFERED": "1"}
     command = [sys.executable, "-c", NBGRADER_MAIN, ",".join(SLOW_UNUSED_MODULES), *args]
     done = subprocess.run(
-        command, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False
+        command,
+        cwd=root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        check=False,
     )
     assert done.returncode == 0, f"`nbgrader {' '.join(args)}` failed:\n{done.stdout}"
     return done.stdout
@@ -110,7 +122,9 @@ def validate_results(log: str) -> dict[str, str]:
     results = {}
     for chunk in re.split(r"\[ValidateApp \| INFO\] Validating '", log)[1:]:
         path, _, rest = chunk.partition("'")
-        verdicts = re.findall(r"^(Success!.*|VALIDATION FAILED.*|NOTEBOOK PASSED.*)$", rest, re.MULTILINE)
+        verdicts = re.findall(
+            r"^(Success!.*|VALIDATION FAILED.*|NOTEBOOK PASSED.*)$", rest, re.MULTILINE
+        )
         results[Path(path).name] = verdicts[0] if verdicts else "no verdict:\n" + rest[-2000:]
     return results
 
@@ -193,7 +207,8 @@ def test_release_notebook_hides_solutions_and_checks(ps):
         assert leak not in text, f"release/{ps} contains {leak!r}"
     release = submissions.release_notebook(ps)
     stubs = [c for c in release.cells if c.metadata.get("nbgrader", {}).get("solution")]
-    assert stubs and all("YOUR CODE HERE" in c.source or "YOUR ANSWER HERE" in c.source for c in stubs)
+    assert stubs
+    assert all("YOUR CODE HERE" in c.source or "YOUR ANSWER HERE" in c.source for c in stubs)
 
 
 # -- validate ------------------------------------------------------------------------------------
@@ -204,7 +219,9 @@ def test_source_notebooks_pass_validate(course):
     results = validate_results(log)
     assert sorted(results) == sorted(f"{ps}.ipynb" for ps in ASSIGNMENTS)
     for name, verdict in results.items():
-        assert verdict.startswith("Success! Your notebook passes all the tests."), f"{name}: {verdict}"
+        assert verdict.startswith("Success! Your notebook passes all the tests."), (
+            f"{name}: {verdict}"
+        )
 
 
 def test_release_notebooks_fail_validate_and_pass_it_inverted(course):
@@ -241,7 +258,9 @@ def test_autograde_gives_blank_release_zero(course, graded, ps):
 def test_autograde_takes_only_the_planted_steps_points(course, graded, ps):
     step = PLANTED[ps][0]
     grades = auto_grades(course, ps, planted_student(ps))
-    expected = {cell: (0.0 if cell == f"test_{step}" else top, top) for cell, (_, top) in grades.items()}
+    expected = {
+        cell: (0.0 if cell == f"test_{step}" else top, top) for cell, (_, top) in grades.items()
+    }
     assert f"test_{step}" in grades
     assert grades == expected
 
@@ -258,12 +277,16 @@ def test_feedback_names_the_failing_step_and_hides_the_checks(course, graded, ps
     assert re.search(r"Score: 0(\.0)? / \d", cell), f"{ps}: test_{step} should show a score of 0"
     errors = re.findall(r'class="output_subarea[^"]*output_error">(.*?)</div>', cell, re.DOTALL)
     message = html.unescape(re.sub(r"<[^>]+>", "", "".join(errors)))
-    assert f"`{step}`" in message, f"{ps}: the failing test's message should name `{step}`: {message!r}"
+    assert f"`{step}`" in message, (
+        f"{ps}: the failing test's message should name `{step}`: {message!r}"
+    )
 
 
 def test_autograde_time_per_submission(graded, capsys):
     with capsys.disabled():
-        print("\nautograde wall time per submission (3 submissions per `nbgrader autograde` command):")
+        print(
+            "\nautograde wall time per submission (3 submissions per `nbgrader autograde` command):"
+        )
         for ps, seconds in graded.items():
             print(f"  {ps:<16} {seconds:5.2f} s")
     # a cell may run 60 s (nbgrader_config.py); an honest submission should be far below

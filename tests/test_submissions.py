@@ -62,7 +62,8 @@ def test_solution_code_is_one_marker_free_function_per_cell(ps):
         if grade_id in WRITTEN_ANSWERS.get(ps, []):
             assert len(code.split()) > 40, f"{ps}: the model answer {grade_id} is too short"
             continue
-        assert "### BEGIN SOLUTION" not in code and "### END SOLUTION" not in code
+        assert "### BEGIN SOLUTION" not in code
+        assert "### END SOLUTION" not in code
         tree = ast.parse(code)
         assert [type(node) for node in tree.body] == [ast.FunctionDef], f"{ps}/{grade_id}"
         assert tree.body[0].name == grade_id
@@ -72,14 +73,17 @@ def test_passes_all_fills_every_stub_and_blank_fills_none():
     for ps in ASSIGNMENTS:
         filled = nbgrader_cells(submissions.passes_all(ps), solution=True)
         stubs = nbgrader_cells(submissions.blank(ps), solution=True)
-        assert not any("YOUR CODE HERE" in c.source or "YOUR ANSWER HERE" in c.source for c in filled)
+        assert not any(
+            "YOUR CODE HERE" in c.source or "YOUR ANSWER HERE" in c.source for c in filled
+        )
         assert all("YOUR CODE HERE" in c.source or "YOUR ANSWER HERE" in c.source for c in stubs)
 
 
 def test_fill_changes_only_the_named_cells_of_a_copy():
     release = submissions.release_notebook("ps1_forward")
     before = nbformat.writes(release)
-    filled = submissions.fill(release, {"forward": "def forward(layer_0, synapse_0, synapse_1):\n    pass"})
+    stub = "def forward(layer_0, synapse_0, synapse_1):\n    pass"
+    filled = submissions.fill(release, {"forward": stub})
     assert nbformat.writes(release) == before, "fill must not modify the notebook it is given"
     changed = [
         new.metadata.get("nbgrader", {}).get("grade_id", new.id)
@@ -100,7 +104,8 @@ def test_fill_rejects_a_test_cell():
 
 
 def test_with_function_plants_one_cell_and_keeps_the_rest_correct():
-    planted = submissions.with_function("ps2_backprop", "output_error", "def output_error(layer_2, y):\n    return y - layer_2")
+    wrong_sign = "def output_error(layer_2, y):\n    return y - layer_2"
+    planted = submissions.with_function("ps2_backprop", "output_error", wrong_sign)
     reference = submissions.passes_all("ps2_backprop")
     differing = [
         cell.metadata["nbgrader"]["grade_id"]
@@ -124,7 +129,9 @@ def test_write_submission_writes_where_nbgrader_collects(tmp_path):
 
 def test_write_submission_rejects_a_student_name_that_is_not_a_folder(tmp_path):
     with pytest.raises(ValueError, match="student name"):
-        submissions.write_submission(submissions.blank("ps1_forward"), tmp_path, "../x", "ps1_forward")
+        submissions.write_submission(
+            submissions.blank("ps1_forward"), tmp_path, "../x", "ps1_forward"
+        )
 
 
 # -- the source notebooks ------------------------------------------------------------------------
@@ -138,7 +145,8 @@ def test_source_notebook_is_clean(ps):
     assert nb.metadata.kernelspec.name == "python3"
     for cell in nb.cells:
         if cell.cell_type == "code":
-            assert cell.outputs == [] and cell.execution_count is None
+            assert cell.outputs == []
+            assert cell.execution_count is None
 
 
 @pytest.mark.parametrize("ps", ASSIGNMENTS)
@@ -157,13 +165,15 @@ def test_test_cells_end_with_exactly_the_hidden_check_call(ps):
     assert [c.metadata.nbgrader.grade_id for c in tests] == [f"test_{n}" for n in FUNCTIONS[ps]]
     for cell in tests:
         meta = cell.metadata.nbgrader
-        assert meta.locked and 1 <= meta.points <= 3
+        assert meta.locked
+        assert 1 <= meta.points <= 3
         match = HIDDEN_BLOCK.search(cell.source)
         assert match, f"{ps}/{meta.grade_id}: the hidden block is not the one-line check call"
         name = meta.grade_id.removeprefix("test_")
         assert match.groups() == (name, name, name)
         visible = cell.source[: match.start()]
-        assert "assert" in visible and "from_memory" not in visible
+        assert "assert" in visible
+        assert "from_memory" not in visible
 
 
 @pytest.mark.parametrize("ps", ASSIGNMENTS)
@@ -173,12 +183,14 @@ def test_graded_parts_are_worth_one_to_three_points(ps):
     written = [c for c in graded if c.cell_type == "markdown"]
     assert [c.metadata.nbgrader.grade_id for c in written] == WRITTEN_ANSWERS.get(ps, [])
     for cell in written:
-        assert cell.metadata.nbgrader.solution and not cell.metadata.nbgrader.locked
+        assert cell.metadata.nbgrader.solution
+        assert not cell.metadata.nbgrader.locked
 
 
 @pytest.mark.parametrize("ps", ASSIGNMENTS)
 def test_setup_cell_defines_the_data_and_the_budget(ps):
-    (setup,) = [c for c in submissions.source_notebook(ps).cells if c.metadata.get("nbgrader", {}).get("grade_id") == "setup"]
+    cells = submissions.source_notebook(ps).cells
+    (setup,) = [c for c in cells if c.metadata.get("nbgrader", {}).get("grade_id") == "setup"]
     assert setup.metadata.nbgrader.locked
     for line in (
         "import os",
@@ -188,12 +200,14 @@ def test_setup_cell_defines_the_data_and_the_budget(ps):
         'ITERATIONS = int(os.environ.get("FROM_MEMORY_ITERATIONS", "60000"))',
     ):
         assert line in setup.source.splitlines(), f"{ps}: setup lacks {line!r}"
-    assert "X = np.array(" in setup.source and "y = np.array(" in setup.source
+    assert "X = np.array(" in setup.source
+    assert "y = np.array(" in setup.source
 
 
 @pytest.mark.parametrize("ps", ASSIGNMENTS)
 def test_provided_code_never_needs_the_kit(ps):
     for cell in submissions.source_notebook(ps).cells:
         if cell.cell_type == "code" and not cell.metadata.get("nbgrader", {}).get("grade"):
-            assert "from_memory" not in cell.source and "solutions" not in cell.source
+            assert "from_memory" not in cell.source
+            assert "solutions" not in cell.source
             assert "@signature" not in cell.source

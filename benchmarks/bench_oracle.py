@@ -3,8 +3,9 @@
 The 7 alphas with 4 hidden units and the 7 alphas with 32 hidden units, 60 000
 iterations each: 14 runs of ``network.train`` one after the other, then one call of
 ``batched.train_batched``. Checks that they agree (1e-9 relative on every pair
-outside ``batched.CHAOTIC``), prints where the batched time per iteration goes, and
-ends with ``batched speedup: X.Xx (loop A s, batched B s)``.
+outside ``batched.CHAOTIC``), shows where the batched time per iteration goes, and
+ends with ``batched speedup: X.Xx (loop A s, batched B s)`` (wall-clock seconds).
+CPU seconds are printed too: on a shared machine they move less than wall time.
 
 Run: ``make bench-oracle`` (or ``python benchmarks/bench_oracle.py``).
 """
@@ -26,19 +27,24 @@ RTOL = 1e-9
 NUMPY_CALLS_PER_ITERATION = 5 + 2 * 4 + 1 + 1 + 2 * 3 + 2 * 2
 
 
-def time_loop(iterations: int) -> tuple[dict, float]:
-    runs, start = {}, time.perf_counter()
+def timed(function, *args):
+    """``(result, wall seconds, CPU seconds)`` of one call."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = function(*args)
+    return result, time.perf_counter() - wall, time.process_time() - cpu
+
+
+def loop_sweeps(iterations: int) -> dict:
+    runs = {}
     for h in HIDDEN_DIMS:
         for alpha in network.ALPHAS:
             print(f"loop: alpha {alpha}, {h} hidden units", file=sys.stderr, flush=True)
             runs[alpha, h] = network.train(network.X, network.y, alpha, h, iterations)
-    return runs, time.perf_counter() - start
+    return runs
 
 
-def time_batched(iterations: int, alphas=network.ALPHAS, hidden_dims=HIDDEN_DIMS):
-    start = time.perf_counter()
-    runs = batched.train_batched(network.X, network.y, alphas, hidden_dims, iterations)
-    return runs, time.perf_counter() - start
+def batched_sweeps(iterations: int, alphas=network.ALPHAS, hidden_dims=HIDDEN_DIMS) -> dict:
+    return batched.train_batched(network.X, network.y, alphas, hidden_dims, iterations)
 
 
 def largest_difference(loop_run, batched_run) -> float:
@@ -47,52 +53,53 @@ def largest_difference(loop_run, batched_run) -> float:
     return max(float(np.max(np.abs(b - a) / np.maximum(np.abs(a), tiny))) for a, b in pairs)
 
 
-def tiny_ufunc_seconds() -> float:
-    """The cost of one numpy call on a 1-element array: the floor of any numpy step."""
-    x = np.zeros(1)
-    return min(timeit.repeat(lambda: np.negative(x), number=100_000, repeat=5)) / 100_000
+def tiny_call_seconds() -> float:
+    """CPU cost of one numpy call on a 1-element array: the floor of any numpy step."""
+    timer = timeit.Timer("negative(x)", globals={"negative": np.negative, "x": np.zeros(1)})
+    timer.timer = time.process_time
+    return min(timer.repeat(repeat=7, number=100_000)) / 100_000
+
+
+def tiny_batched_seconds(iterations: int = 3000) -> float:
+    """CPU cost per iteration of train_batched on 1 pair with 1 hidden unit (tiny arrays)."""
+    return min(timed(batched_sweeps, iterations, (1,), (1,))[2] for _ in range(5)) / iterations
 
 
 def main() -> int:
     iterations = network.ITERATIONS
-    loop_runs, loop_seconds = time_loop(iterations)
+    loop_runs, loop_wall, loop_cpu = timed(loop_sweeps, iterations)
     print("batched: all 14 at once", file=sys.stderr, flush=True)
-    batched_runs, batched_seconds = time_batched(iterations)
+    batched_runs, batched_wall, batched_cpu = timed(batched_sweeps, iterations)
     failures = 0
     for key, loop_run in loop_runs.items():
         difference = largest_difference(loop_run, batched_runs[key])
-        chaotic = key in batched.CHAOTIC
-        verdict = (
-            "chaotic, not compared" if chaotic else ("ok" if difference <= RTOL else "DIFFERS")
-        )
+        ok = "ok" if difference <= RTOL else "DIFFERS"
+        verdict = "chaotic, not compared" if key in batched.CHAOTIC else ok
         failures += verdict == "DIFFERS"
         print(
-            f"alpha {key[0]:<6} hidden {key[1]:2d}: largest relative difference "
-            f"{difference:.1e} ({verdict})"
+            f"alpha {key[0]:<6} hidden {key[1]:2d}: largest relative difference {difference:.1e} ({verdict})"
         )
-    short = 5000
-    _, tiny_seconds = time_batched(short, alphas=(1,), hidden_dims=(1,))
-    call = tiny_ufunc_seconds()
-    per_iteration = batched_seconds / iterations
-    floor = NUMPY_CALLS_PER_ITERATION * call
+
+    call, tiny = tiny_call_seconds(), tiny_batched_seconds()
+    floor, per_iteration = NUMPY_CALLS_PER_ITERATION * call, batched_cpu / iterations
     print(
-        f"numpy call on a 1-element array: {call * 1e9:.0f} ns; "
-        f"{NUMPY_CALLS_PER_ITERATION} calls per iteration -> floor {floor * 1e6:.1f} us/iteration "
-        f"({floor * iterations:.2f} s for {iterations} iterations)"
+        f"CPU time: loop {loop_cpu:.1f} s ({loop_cpu / len(loop_runs) / iterations * 1e6:.1f} us "
+        f"per run-iteration), batched {batched_cpu:.2f} s ({per_iteration * 1e6:.1f} us per iteration)"
     )
     print(
-        f"batched, 1 pair with 1 hidden unit: {tiny_seconds / short * 1e6:.1f} us/iteration "
-        f"(the same calls on tiny arrays)"
+        f"floor: {NUMPY_CALLS_PER_ITERATION} numpy calls per iteration x {call * 1e9:.0f} ns "
+        f"(one call on a 1-element array) = {floor * 1e6:.1f} us per iteration, "
+        f"{floor * iterations:.2f} s for {iterations}"
     )
     print(
-        f"batched, 14 pairs padded to 32 hidden units: {per_iteration * 1e6:.1f} us/iteration, "
-        f"{per_iteration / floor:.1f}x the floor"
+        f"batched on tiny arrays (1 pair, 1 hidden unit): {tiny * 1e6:.1f} us per iteration; "
+        f"on the 14 pairs padded to 32 units: {per_iteration / floor:.1f}x the floor"
     )
     if failures:
         print(f"{failures} stable configuration(s) differ by more than {RTOL}", file=sys.stderr)
     print(
-        f"batched speedup: {loop_seconds / batched_seconds:.1f}x "
-        f"(loop {loop_seconds:.1f} s, batched {batched_seconds:.1f} s)"
+        f"batched speedup: {loop_wall / batched_wall:.1f}x "
+        f"(loop {loop_wall:.1f} s, batched {batched_wall:.1f} s)"
     )
     return 1 if failures else 0
 

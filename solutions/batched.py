@@ -7,12 +7,13 @@ a leading batch axis; with ``B`` configurations, ``n`` examples, ``k`` inputs an
 
     layer_0 = X : (n, k)        synapse_0 : (B, k, H)      layer_1 : (B, n, H)
     y           : (n, 1)        synapse_1 : (B, H, 1)      layer_2 : (B, n, 1)
-    alphas      : (B, 1, 1)     rate_1    : (B, H, 1)      (alpha per weight of synapse_1)
+    rate_0      : (B, 1, 1)     rate_1    : (B, H, 1)      (alpha per pair; per weight of synapse_1)
 
 Smaller hidden layers are zero-padded up to ``H``. A padded unit starts with zero
 weights and its outgoing weight has learning rate 0 (the mask lives in ``rate_1``),
 so it adds exactly 0 to ``layer_2``, gets exactly 0 as ``layer_1_delta`` and never
-moves: each configuration computes the same floating-point numbers as the loop.
+moves. Each configuration does the loop's arithmetic; with numpy's matmul calling
+the same BLAS kernels as ``np.dot``, the results measured here are equal bit for bit.
 """
 
 from __future__ import annotations

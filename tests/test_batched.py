@@ -54,6 +54,12 @@ def test_it_returns_one_run_per_pair_with_the_loops_shapes(runs):
         assert run.synapse_0_direction_count.shape == (3, h)
 
 
+def test_direction_counts_are_left_out_unless_asked(long_runs):
+    run = long_runs[10, 4]
+    assert run.synapse_0_direction_count is None
+    assert run.synapse_1_direction_count is None
+
+
 @pytest.mark.parametrize(("alpha", "hidden_dim"), STABLE)
 def test_stable_pairs_match_the_loop_oracle(runs, alpha, hidden_dim):
     assert_close(runs[alpha, hidden_dim], network.train(X, y, alpha, hidden_dim, ITERATIONS))

@@ -174,3 +174,97 @@ def require_submissions(root: Path, names: list[str], student: str | None = None
             f"submitted/ holds no submissions of {', '.join(names)}: collect them into "
             f"submitted/<student>/<ps>/ (or run `from-memory demo` for the demo class)"
         )
+
+
+# --- the nbgrader stages the instructor runs --------------------------------------
+
+GRADES_CSV = Path("reports") / "grades.csv"
+
+
+def release(course_root=".", assignments=None, *, verbose: bool = False) -> list[Path]:
+    """``nbgrader generate_assignment --force`` for each assignment, then check the gradebook.
+
+    Returns the released notebooks. Raises CourseError if an assignment is missing from
+    the gradebook afterwards (``generate_assignment`` is what records it there).
+    """
+    root = Path(course_root).resolve()
+    names = choose_assignments(root, assignments)
+    for name in names:
+        run_nbgrader(root, "generate_assignment", name, "--force", verbose=verbose)
+    sync_gradebook(root, names, verbose=verbose)
+    return [nb for name in names for nb in sorted((root / "release" / name).glob("*.ipynb"))]
+
+
+def sync_gradebook(root: Path, names: list[str], *, verbose: bool = False) -> None:
+    """Make sure every assignment in ``names`` is in the gradebook (adding what is missing)."""
+    known = _gradebook_assignments(root)
+    if known is None:  # not the default sqlite file: ask nbgrader
+        listed = run_nbgrader(root, "db", "assignment", "list", verbose=verbose).stdout
+        known = {name for name in names if f"{name} (" in listed}
+    for name in names:
+        if name not in known:
+            run_nbgrader(root, "db", "assignment", "add", name, verbose=verbose)
+
+
+def _gradebook_assignments(root: Path) -> set[str] | None:
+    """Assignment names in ``gradebook.db`` (read directly: importing nbgrader takes seconds)."""
+    import sqlite3
+
+    path = root / "gradebook.db"
+    if not path.is_file():
+        return None
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+            return {row[0] for row in db.execute("SELECT name FROM assignment")}
+    except sqlite3.Error:
+        return None
+
+
+def feedback(course_root=".", assignments=None, *, jobs: int | None = None, verbose: bool = False) -> list[Path]:
+    """``nbgrader generate_feedback --force`` per autograded assignment, ``jobs`` at a time.
+
+    Feedback only reads the gradebook, so assignments run side by side. Returns the
+    feedback HTML files.
+    """
+    root = Path(course_root).resolve()
+    names = choose_assignments(root, assignments)
+    graded = [n for n in names if list((root / "autograded").glob(f"*/{n}/*.ipynb"))]
+    if not graded:
+        raise CourseError(
+            f"nothing autograded yet for {', '.join(names)}: run `from-memory autograde` first"
+        )
+    jobs = max(1, int(jobs or os.cpu_count() or 1))
+    command = [sys.executable, "-c", _NBGRADER_MAIN, ",".join(SLOW_UNUSED_MODULES), "generate_feedback"]
+    running: list[tuple[str, subprocess.Popen]] = []
+    failures = []
+
+    def reap(name, process):
+        out, _ = process.communicate()
+        if verbose:
+            sys.stderr.write(out)
+        if process.returncode != 0:
+            failures.append(f"`nbgrader generate_feedback {name}` failed: {last_error_line(out)}")
+
+    for name in graded:
+        if len(running) >= jobs:
+            reap(*running.pop(0))
+        process = subprocess.Popen(
+            [*command, name, "--force"], cwd=root, env=environment(root),
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        running.append((name, process))
+    for name, process in running:
+        reap(name, process)
+    if failures:
+        raise CourseError(failures[0] + " (rerun with -v to see nbgrader's log)")
+    return sorted((root / "feedback").glob("*/*/*.html"))
+
+
+def export_grades(course_root=".", *, verbose: bool = False) -> Path:
+    """``nbgrader export`` to ``reports/grades.csv``: one row per student and assignment."""
+    root = Path(course_root).resolve()
+    if not (root / "gradebook.db").is_file():
+        raise CourseError("no gradebook.db yet: run `from-memory release` and `from-memory autograde` first")
+    (root / GRADES_CSV).parent.mkdir(parents=True, exist_ok=True)
+    run_nbgrader(root, "export", f"--to={GRADES_CSV}", verbose=verbose)
+    return root / GRADES_CSV

@@ -279,6 +279,7 @@ def autograde(
     force: bool = False,
     progress=None,
     verbose: bool = False,
+    scheduler=None,
 ) -> list[Outcome]:
     """Autograde ``assignments`` (default: all in source/) of every student, or of ``student``.
 
@@ -286,13 +287,15 @@ def autograde(
     seconds of wall clock and ``memory_mb`` of address space (None: no limit). Already
     graded submissions are skipped unless ``force``. ``progress`` is a writable stream
     (default: stderr) or False. Returns one :class:`Outcome` per submitted notebook and
-    saves them in ``reports/autograde_status.json``.
+    saves them in ``reports/autograde_status.json``. ``scheduler`` (a Dask scheduler
+    address or ``distributed.Client``) runs the notebooks on that cluster instead of
+    local processes, with the same limits (:mod:`from_memory.distributed`).
     """
     root = Path(course_root).resolve()
     names = course.choose_assignments(root, assignments)
     course.require_released(root, names)
     course.require_submissions(root, names, student)
-    jobs = max(1, int(jobs or os.cpu_count() or 1))
+    jobs_asked, jobs = jobs, max(1, int(jobs or os.cpu_count() or 1))
     course.skip_slow_unused_imports()
     os.environ["PATH"] = course.environment(root)["PATH"]
 
@@ -302,7 +305,12 @@ def autograde(
         warnings.simplefilter("default" if verbose else "ignore")
         batch = _Batch(root, names, student, force, verbose)
         bar = _Progress(sys.stderr if progress is None else progress)
-        pool = _Pool(jobs, batch.config, memory_mb, timeout, verbose)
+        if scheduler is None:
+            pool = _Pool(jobs, batch.config, memory_mb, timeout, verbose)
+        else:  # a Dask cluster executes; this process still sanitizes and records
+            from .distributed import DaskExecutor
+
+            pool = DaskExecutor(scheduler, jobs_asked, batch.config, memory_mb, timeout, verbose)
         try:
             batch.run(pool, bar)
         finally:

@@ -439,14 +439,21 @@ def released_assignments(course_root: Path, factory=None) -> dict[str, list[str]
     return {ps: graded_steps(factory.blank(ps)) for ps in names}
 
 
-def generate(course_root=".", students=None) -> list[PlannedSubmission]:
+def generate(course_root=".", students=None, assignments=None) -> list[PlannedSubmission]:
     """Write the demo class into ``<course_root>/submitted/`` and its manifest; return the plan.
 
     ``students``: None for the whole class (14), a number for the first ones, or names.
+    ``assignments``: None for all, or some problem-set names (the plan of the others is
+    unchanged: mutants are drawn per problem set).
     """
     course_root = Path(course_root)
     factory, catalog = _factory(), _catalog()
-    plans = plan(released_assignments(course_root, factory), catalog, students)
+    every = released_assignments(course_root, factory)
+    unknown = [a for a in assignments or () if a not in every]
+    if unknown:
+        raise ValueError(f"no assignment {unknown[0]!r} (known: {', '.join(every)})")
+    chosen = {ps: steps for ps, steps in every.items() if assignments is None or ps in assignments}
+    plans = plan(chosen, catalog, students)
     for planned in plans:
         notebook = build(planned, factory, catalog)
         nbformat.validate(notebook)
@@ -480,9 +487,10 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--course", default=".", help="the course root (default: .)")
     parser.add_argument("--students", type=int, default=None, help="only the first N students")
+    parser.add_argument("assignments", nargs="*", metavar="PS", help="problem sets (default: all)")
     args = parser.parse_args(argv)
     try:
-        plans = generate(args.course, args.students)
+        plans = generate(args.course, args.students, args.assignments or None)
     except (FileNotFoundError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -33,8 +33,12 @@ REPORT_PATH = Path("reports") / "class_report.html"
 CHECKER_ERRORS = ("AssertionError", "StepFailed")
 # The checker names a matching catalog mutant in brackets at the end of the hint.
 SLUG_AT_END = re.compile(r"\s*\[([a-z0-9_]+__[a-z0-9_]+)\]\s*$")
+# How a test cell that scored 0 only for writing to stderr is described.
+STDERR_ONLY = "no error, but output on stderr (nbgrader gives 0 for it)"
+# Numbers in a message (not inside `names`), masked so that messages group by kind.
+NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?(?![\w])")
 # How many distinct failure messages each assignment lists.
-TOP_MESSAGES = 8
+TOP_MESSAGES = 12
 
 
 class NothingToReport(RuntimeError):
@@ -147,13 +151,15 @@ class AssignmentResults:
 
     @property
     def common_messages(self) -> list[MessageCount]:
+        """Failure messages by kind: numbers masked as ``…``; the most frequent first."""
+        order = [s.step for s in self.steps]
         counts = Counter(
-            (step.step, step.message)
+            (step.step, message_kind(step.message))
             for submission in self.submissions
             for step in submission.steps
             if step.failed and step.message
         )
-        ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        ranked = sorted(counts.items(), key=lambda item: (-item[1], order.index(item[0][0]), item[0][1]))
         return [MessageCount(s, m, n) for (s, m), n in ranked[:TOP_MESSAGES]]
 
     @property
@@ -277,6 +283,8 @@ def _read_submission(
             )
             if graded_cells is not None and grade.name not in graded_cells:
                 flags.append(f"test cell `{grade.name}` is missing from the notebook (deleted?)")
+            elif message and message.startswith(STDERR_ONLY):
+                flags.append(f"`{step}` lost its points to stderr output alone, not to a failed check")
     unscored = [s.step for s in steps if s.score is None]
     manual = [s.step for s in steps if s.needs_manual_grade]
     if unscored:
@@ -294,14 +302,22 @@ def _read_submission(
     )
 
 
+def message_kind(message: str) -> str:
+    """``message`` with its numbers (outside backticks) replaced by ``…``."""
+    parts = message.split("`")
+    return "`".join(part if i % 2 else NUMBER.sub("…", part) for i, part in enumerate(parts))
+
+
 def _position(order: list, name: str) -> tuple:
     return (order.index(name) if name in order else len(order), name)
 
 
 def _graded_cells(path: Path) -> dict | None:
-    """``{grade_id: error message or None}`` for the graded code cells of a notebook.
+    """``{grade_id: what the cell showed as an error, or None}`` for a notebook's graded code cells.
 
-    ``None`` when the notebook does not exist.
+    nbgrader 0.9 gives a test cell 0 points for an error output and also for any
+    output on stderr (a warning, say); when there is no error, the stderr text is the
+    reason. ``None`` when the notebook does not exist.
     """
     if not path.exists():
         return None
@@ -311,14 +327,16 @@ def _graded_cells(path: Path) -> dict | None:
         grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
         if not grade_id or cell.cell_type != "code":
             continue
-        found[grade_id] = next(
-            (
-                _error_text(output.get("ename", ""), output.get("evalue", ""))
-                for output in cell.get("outputs", [])
-                if output.get("output_type") == "error"
-            ),
-            None,
-        )
+        outputs = cell.get("outputs", [])
+        errors = [o for o in outputs if o.get("output_type") == "error"]
+        stderr = [o for o in outputs if o.get("output_type") == "stream" and o.get("name") == "stderr"]
+        if errors:
+            found[grade_id] = _error_text(errors[0].get("ename", ""), errors[0].get("evalue", ""))
+        elif stderr:
+            text = _strip_ansi("".join(o.get("text", "") for o in stderr)).strip()
+            found[grade_id] = f"{STDERR_ONLY}: {(text.splitlines() or [''])[0]}"
+        else:
+            found[grade_id] = None
     return found
 
 
@@ -554,7 +572,7 @@ def _score_histogram(a: AssignmentResults) -> bytes:
         axes.legend(loc="upper left", fontsize=8)
     axes.set_xlabel(f"score (out of {a.max_score:g})")
     axes.set_ylabel("students")
-    axes.set_title(f"{a.name}: scores")
+    figure.suptitle(f"{a.name}: scores", fontsize=11)
     axes.yaxis.get_major_locator().set_params(integer=True)
     axes.xaxis.get_major_locator().set_params(integer=True)
     return _png(figure)
@@ -576,7 +594,7 @@ def _failure_rate_chart(name: str, steps: list[StepSummary]) -> bytes:
         )
     axes.set_xlim(0, 110)
     axes.set_xlabel("students failing (%)")
-    axes.set_title(f"{name}: failure rate per step")
+    figure.suptitle(f"{name}: failure rate per step", fontsize=11)
     return _png(figure)
 
 
@@ -586,7 +604,7 @@ def _misconception_chart(name: str, misconceptions: list[MisconceptionCount]) ->
     axes.barh(labels, [m.count for m in misconceptions][::-1], color="#55a868")
     axes.set_xlabel("students")
     axes.xaxis.get_major_locator().set_params(integer=True)
-    axes.set_title(f"{name}: misconceptions named by the checker")
+    figure.suptitle(f"{name}: misconceptions the checker named", fontsize=11)
     return _png(figure)
 
 

@@ -16,7 +16,7 @@ SLUG = "forward__transposed"
 
 # ps1 has two graded steps worth 2 and 3 points and a written answer worth 4
 # (waiting for manual grading, so never in the automatic scores); ps2 one step worth 1.
-STEPS = {"ps1": {"sigmoid": 2, "forward": 3}, "ps2": {"hidden_delta": 1}}
+STEPS = {"ps1": {"sigmoid": 2, "forward": 3}, "ps2": {"hidden_delta": 1, "train": 2}}
 WRONG_SHAPE = "`forward` has the wrong shape: got (4,), expected (4, 1)."
 
 # student -> ps -> step -> (auto_score or None, error shown in the test cell or None)
@@ -24,26 +24,33 @@ WRONG_SHAPE = "`forward` has the wrong shape: got (4,), expected (4, 1)."
 CLASS = {
     "ada": {
         "ps1": {"sigmoid": (2, None), "forward": (3, None)},
-        "ps2": {"hidden_delta": (1, None)},
+        "ps2": {"hidden_delta": (1, None), "train": (2, None)},
     },
     "grace": {
         "ps1": {
             "sigmoid": (2, None),
             "forward": (0, ("StepFailed", f"{WRONG_SHAPE}\nThat was the post's data.\nLikely mistake: {HINT} [{SLUG}]")),
         },
-        "ps2": {"hidden_delta": (0, ("AssertionError", "`hidden_delta` is off.\nLikely mistake: something new."))},
+        "ps2": {
+            "hidden_delta": (0, ("AssertionError", "`hidden_delta` is off by 0.5.\nLikely mistake: something new.")),
+            # the check passed, but a warning on stderr costs the cell its points in nbgrader
+            "train": (0, ("stderr", "x.py:5: RuntimeWarning: overflow encountered in exp\n  return 1")),
+        },
     },
     "alan": {
         "ps1": {
             "sigmoid": (0, ("NotImplementedError", "")),
             "forward": (0, ("AssertionError", f"{WRONG_SHAPE} Likely mistake: {HINT}")),
         },
-        "ps2": {"hidden_delta": (1, None)},
+        "ps2": {"hidden_delta": (1, None), "train": (2, None)},
     },
     # the kernel died: nbgrader removed the autograded folder, no automatic scores
     "katherine": {"ps1": {"sigmoid": (None, None), "forward": (None, None)}},
     # the test cell of `forward` was deleted: it scores 0 and waits for a person
-    "edsger": {"ps1": {"sigmoid": (2, None)}, "ps2": {"hidden_delta": (1, None)}},
+    "edsger": {
+        "ps1": {"sigmoid": (2, None)},
+        "ps2": {"hidden_delta": (0, ("AssertionError", "`hidden_delta` is off by 0.25.")), "train": (2, None)},
+    },
 }
 CRASHED = {("katherine", "ps1")}
 
@@ -53,7 +60,10 @@ def _test_cell(step, outcome):
     cell.metadata["nbgrader"] = {"grade": True, "grade_id": f"test_{step}", "points": 1}
     if outcome and outcome[1]:
         ename, evalue = outcome[1]
-        cell.outputs = [nbformat.v4.new_output("error", ename=ename, evalue=evalue, traceback=[])]
+        if ename == "stderr":
+            cell.outputs = [nbformat.v4.new_output("stream", name="stderr", text=evalue)]
+        else:
+            cell.outputs = [nbformat.v4.new_output("error", ename=ename, evalue=evalue, traceback=[])]
     return cell
 
 
@@ -143,7 +153,8 @@ def test_are_failure_rates_counted_per_step(results):
     assert (steps["forward"].graded, steps["forward"].failed) == (4, 3)
     assert steps["forward"].failure_rate == pytest.approx(0.75)
     ps2 = {s.step: s for s in results["ps2"].steps}
-    assert (ps2["hidden_delta"].graded, ps2["hidden_delta"].failed) == (4, 1)
+    assert (ps2["hidden_delta"].graded, ps2["hidden_delta"].failed) == (4, 2)
+    assert (ps2["train"].graded, ps2["train"].failed) == (4, 1)
 
 
 def test_are_failure_messages_read_from_the_test_cells_without_the_hint(results):
@@ -153,8 +164,20 @@ def test_are_failure_messages_read_from_the_test_cells_without_the_hint(results)
     assert forward.hint == HINT
     assert forward.misconception == SLUG  # from the [slug] the checker appends
     common = results["ps1"].common_messages
-    assert (common[0].step, common[0].message, common[0].count) == ("forward", WRONG_SHAPE, 2)
+    # grouped by kind: numbers masked
+    masked = "`forward` has the wrong shape: got (…,), expected (…, …)."
+    assert (common[0].step, common[0].message, common[0].count) == ("forward", masked, 2)
     assert ("sigmoid", "NotImplementedError", 1) in [(m.step, m.message, m.count) for m in common]
+
+
+def test_are_messages_that_differ_only_in_numbers_counted_together(results):
+    common = [(m.step, m.message, m.count) for m in results["ps2"].common_messages]
+    assert ("hidden_delta", "`hidden_delta` is off by ….", 2) in common
+
+
+def test_does_the_message_kind_keep_numbers_inside_names():
+    kind = report.message_kind("`synapse_0` has shape (5, 3), synapse_1 expected -0.25e-3")
+    assert kind == "`synapse_0` has shape (…, …), synapse_1 expected …"
 
 
 def test_are_misconceptions_counted_by_slug_or_by_unknown_hint(results):
@@ -162,7 +185,7 @@ def test_are_misconceptions_counted_by_slug_or_by_unknown_hint(results):
     # grace's hint carries its slug; alan's is matched to the catalog's hint text
     assert ps1 == [("forward", SLUG, 2)]
     ps2 = [(m.step, m.misconception, m.count) for m in results["ps2"].misconceptions]
-    assert ps2 == [("hidden_delta", "something new.", 1)]
+    assert ps2 == [("hidden_delta", "something new.", 1)]  # edsger's failure names no mistake
 
 
 def test_are_crashed_and_deleted_test_cell_submissions_flagged_with_a_reason(results):
@@ -174,7 +197,16 @@ def test_are_crashed_and_deleted_test_cell_submissions_flagged_with_a_reason(res
     assert "needs manual grading: `forward`" in flagged["edsger"]
     # an unread written answer alone is normal work, not a flag
     assert "ada" not in flagged
-    assert results["ps2"].flagged == []
+    ps2_flags = {s.student: " ".join(s.flags) for s in results["ps2"].flagged}
+    assert list(ps2_flags) == ["grace"]
+    assert "`train` lost its points to stderr output alone" in ps2_flags["grace"]
+
+
+def test_is_a_stderr_only_failure_explained_by_its_first_line(results):
+    grace = next(s for s in results["ps2"].submissions if s.student == "grace")
+    train = next(step for step in grace.steps if step.step == "train")
+    assert train.failed
+    assert train.message.endswith(": x.py:5: RuntimeWarning: overflow encountered in exp")
 
 
 def test_does_write_report_embed_one_png_per_chart(course, monkeypatch):

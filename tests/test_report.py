@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from collections import Counter
 from pathlib import Path
 
 import nbformat
@@ -235,3 +236,46 @@ def test_does_the_report_say_clearly_when_nothing_is_graded(tmp_path):
         gb.add_assignment("ps1")
     with pytest.raises(report.NothingToReport, match="no graded submission"):
         report.write_report(tmp_path)
+
+
+# -- the real pipeline -----------------------------------------------------------------
+
+REAL_ASSIGNMENTS = ("ps1_forward", "ps2_backprop")
+
+
+@pytest.mark.slow
+@pytest.mark.nbgrader
+def test_does_the_report_of_a_really_autograded_demo_class_agree_with_its_manifest(tmp_path):
+    """Release, hand in the demo class, autograde with nbgrader, report: every step as planned."""
+    import shutil
+
+    from from_memory import course, demo_class, grading
+
+    repo = Path(__file__).resolve().parents[1]
+    shutil.copy(repo / "nbgrader_config.py", tmp_path)
+    for ps in REAL_ASSIGNMENTS:
+        shutil.copytree(repo / "source" / ps, tmp_path / "source" / ps)
+    course.release(tmp_path, list(REAL_ASSIGNMENTS))
+    plans = demo_class.generate(tmp_path, assignments=REAL_ASSIGNMENTS)
+    grading.autograde(tmp_path, list(REAL_ASSIGNMENTS), jobs=2, force=True)
+    results = {a.name: a for a in report.collect(tmp_path)}
+
+    mismatches = []
+    for plan in plans:
+        submission = next(s for s in results[plan.assignment].submissions if s.student == plan.student)
+        for step in submission.steps:
+            got = "flagged" if step.needs_manual_grade else "pass" if step.passed else "fail"
+            expected = plan.expected[step.step]
+            # a visible assert may catch a planted mistake before the hidden check names it
+            named = step.misconception in (None, plan.mistakes.get(step.step))
+            if got != expected or (got == "fail" and not (step.message and named)):
+                mismatches.append((plan.student, plan.assignment, step.step, expected, got, step.message))
+    assert mismatches == []
+    for ps, result in results.items():
+        failed = {s.step: s.failed for s in result.steps}
+        planned = Counter(step for p in plans if p.assignment == ps for step, v in p.expected.items() if v == "fail")
+        assert failed == {step: planned[step] for step in failed}
+        flagged = {s.student for s in result.flagged}
+        assert flagged == {p.student for p in plans if p.assignment == ps and "flagged" in p.expected.values()}
+    assert (tmp_path / "reports" / "class_report.html").exists() is False  # collect() writes nothing
+    assert report.write_report(tmp_path).is_file()

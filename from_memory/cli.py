@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import os
 import sys
 import time
 from pathlib import Path
@@ -40,6 +41,7 @@ def cmd_autograde(args) -> int:
     outcomes = autograde(
         args.root, args.assignments, student=args.student, jobs=args.jobs,
         timeout=args.timeout, memory_mb=args.memory or None, force=args.force, verbose=args.verbose,
+        scheduler=args.scheduler,
     )
     return _print_outcomes(outcomes)
 
@@ -175,11 +177,19 @@ examples:
 }
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse whose usage errors are one line, like every other error here."""
+
+    def error(self, message):
+        _error(f"{message} (see `{self.prog} --help`)")
+        sys.exit(2)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .grading import autograde
 
     timeout, memory = _default(autograde, "timeout"), _default(autograde, "memory_mb")
-    shared = argparse.ArgumentParser(add_help=False)
+    shared = _Parser(add_help=False)
     shared.add_argument("-v", "--verbose", action="store_true", help="show nbgrader's log and full errors")
     shared.add_argument(
         "--jobs", "-j", type=_positive_int, default=None, metavar="N",
@@ -189,7 +199,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--course", type=Path, default=None, metavar="DIR",
         help="the course folder (default: the nearest folder up from here with nbgrader_config.py)",
     )
-    parser = argparse.ArgumentParser(
+    shared.add_argument(
+        "--db", metavar="URL", default=None,
+        help="gradebook database URL, e.g. postgresql://grader@dbhost/course (default: sqlite gradebook.db;"
+        " also read from $FROM_MEMORY_DB_URL)",
+    )
+    parser = _Parser(
         prog=PROG,
         description="Release, autograde and report on the From Memory course with nbgrader.",
         epilog="examples:\n  from-memory demo\n  from-memory autograde ps1_forward --jobs 2\n"
@@ -221,6 +236,10 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"address-space limit per kernel, 0 for none (default: {memory})",
     )
     p.add_argument("--force", action="store_true", help="regrade submissions that are already graded")
+    p.add_argument(
+        "--scheduler", metavar="ADDRESS", default=None,
+        help="run the notebooks on this Dask scheduler (e.g. tcp://10.0.0.5:8786) instead of local processes",
+    )
 
     p = add("feedback", cmd_feedback, "Generate HTML feedback for autograded notebooks.")
     p.add_argument("assignments", nargs="*", metavar="PS", help="assignments (default: all in source/)")
@@ -251,6 +270,10 @@ def main(argv=None) -> int:
         args.root = course.find_course_root(args.course)
         if args.course is not None and not Path(args.course).joinpath(course.CONFIG_FILE).is_file():
             raise CourseError(f"no {course.CONFIG_FILE} in {args.course}: pass the course folder itself")
+        if args.db is not None:
+            if "://" not in args.db:
+                raise CourseError(f"--db expects a database URL like postgresql://user@host/name, got {args.db!r}")
+            os.environ["FROM_MEMORY_DB_URL"] = args.db  # read by nbgrader_config.py, here and in nbgrader's processes
         return args.run(args)
     except CourseError as error:
         _error(str(error))

@@ -291,3 +291,69 @@ def test_autograde_time_per_submission(graded, capsys):
             print(f"  {ps:<16} {seconds:5.2f} s")
     # a cell may run 60 s (nbgrader_config.py); an honest submission should be far below
     assert all(seconds < 30 for seconds in graded.values()), graded
+
+
+# -- the student's view: the post's full experiments -----------------------------------------------
+
+
+def run_full_budget(ps: str, monkeypatch) -> str:
+    """Execute the reference-filled notebook at the post's budget; return its experiments' printout."""
+    from nbclient import NotebookClient
+
+    monkeypatch.delenv("FROM_MEMORY_ITERATIONS", raising=False)
+    nb = submissions.passes_all(ps)
+    NotebookClient(nb, timeout=600, kernel_name="python3").execute()
+    return "".join(
+        output.get("text", "")
+        for cell in nb.cells
+        if cell.cell_type == "code" and "nbgrader" not in cell.metadata
+        for output in cell.outputs
+    )
+
+
+def numbers(text: str) -> list[float]:
+    return [float(x) for x in re.findall(r"-?\d+\.\d*(?:e-?\d+)?", text)]
+
+
+def same_digits(printed: float, blog: str) -> bool:
+    """Does ``printed`` round to the post's string (Python 2 printed 12 significant digits)?"""
+    return float(f"{printed:.12g}") == float(blog)
+
+
+@pytest.mark.slow
+def test_students_see_the_posts_numbers_at_the_full_budget(monkeypatch):
+    import blog_printed as blog
+
+    ps1 = run_full_budget("ps1_forward", monkeypatch)
+    assert same_digits(numbers(ps1.split("Error:")[1])[0], blog.ALPHA_SWEEP_ERRORS["0.001"][0])
+
+    ps2 = run_full_budget("ps2_backprop", monkeypatch)
+    printed = numbers(ps2.split("Output After Training:")[1])
+    assert [f"{x:.8f}" for x in printed] == blog.TWO_LAYER_OUTPUT
+
+    ps3 = run_full_budget("ps3_alpha", monkeypatch)
+    for block in ps3.split("Training With Alpha:")[1:]:
+        alpha, _, rest = block.partition("\n")
+        errors = [float(x) for x in re.findall(r"iterations:(\S+)", rest)]
+        if alpha == "100":  # chaotic: its 11th digit depends on summation order
+            continue
+        assert len(errors) == 6
+        assert all(map(same_digits, errors, blog.ALPHA_SWEEP_ERRORS[alpha])), alpha
+
+    ps4 = run_full_budget("ps4_directions", monkeypatch)
+    for block in ps4.split("Training With Alpha:")[1:]:
+        alpha = block.partition("\n")[0]
+        expected = blog.DIRECTION_COUNTING[alpha]
+        counts_0 = block.split("Synapse 0 Update Direction Changes")[1].split("Synapse 1")[0]
+        counts_1 = block.split("Synapse 1 Update Direction Changes")[1].split("Total")[0]
+        assert numbers(counts_0) == numbers(str(expected["synapse_0_direction_count"])), alpha
+        assert numbers(counts_1) == numbers(str(expected["synapse_1_direction_count"])), alpha
+
+    ps5 = run_full_budget("ps5_hidden", monkeypatch)
+    blocks = dict(b.partition("\n")[::2] for b in ps5.split("Training With Hidden Size:")[1:])
+    for size, blog_errors in (
+        ("4", blog.ALPHA_SWEEP_ERRORS["1"]),
+        ("32", blog.ALPHA_SWEEP_32_ERRORS["1"]),
+    ):
+        errors = [float(x) for x in re.findall(r"iterations:(\S+)", blocks[size])]
+        assert all(map(same_digits, errors, blog_errors)), size

@@ -407,10 +407,12 @@ def render_html(results: list[AssignmentResults]) -> str:
         "<h1>From Memory: class report</h1>",
         f"<p>{len(students)} students, {len(results)} assignments. "
         "Scores are read from the gradebook and count the automatically graded steps; "
-        "messages are what the graded test cells showed the students.</p>",
+        "messages are what the graded test cells showed the students. "
+        'Each student\'s scores are <a href="#students">at the end</a>.</p>',
         _overview_table(results),
     ]
     parts += [_assignment_section(a) for a in results]
+    parts.append(_students_table(results, students))
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 
@@ -433,6 +435,25 @@ def _overview_table(results: list[AssignmentResults]) -> str:
         )
     header = ["assignment", "graded", "mean score", "full marks", "flagged", "answers to grade"]
     return _table(header, rows, raw=True)
+
+
+def _students_table(results: list[AssignmentResults], students: list[str]) -> str:
+    """Each student's automatic score per assignment; flagged ones marked."""
+    rows = []
+    for student in students:
+        row = [student]
+        for a in results:
+            found = next((s for s in a.submissions if s.student == student), None)
+            if found is None:
+                row.append("not submitted")
+            else:
+                row.append(f"{found.score:g} / {found.max_score:g}" + (" (flagged)" if found.flagged else ""))
+        rows.append(row)
+    return (
+        '<section id="students"><h2>Scores by student</h2>'
+        + _table(["student", *[a.name for a in results]], rows)
+        + "</section>"
+    )
 
 
 def _assignment_section(a: AssignmentResults) -> str:

@@ -219,8 +219,24 @@ def test_does_write_report_embed_one_png_per_chart(course, monkeypatch):
     # ps1: histogram, failure rates, misconceptions; ps2: the same three
     assert len(images) == 6
     assert all(image.startswith("iVBORw0KGgo") for image in images)  # PNG signature
-    assert "edsger" in page and "katherine" in page
+    students = page[page.index('id="students"'):]
+    assert "<td>3 / 5 (flagged)</td>" in students  # edsger's ps1, test cell deleted
+    assert "<td>not submitted</td>" in students  # katherine's ps2
     assert "&lt;" not in WRONG_SHAPE and "<code>forward</code> has the wrong shape" in page
+
+
+def test_does_a_flag_give_the_autograders_reason_for_a_missing_notebook(tmp_path, monkeypatch):
+    import json
+
+    root = build_course(tmp_path, with_config=False)
+    (root / "reports").mkdir()
+    row = {"student": "katherine", "assignment": "ps1", "notebook": "ps1", "status": "failed",
+           "reason": "kernel died (exit code 1)", "seconds": 1.0, "score": None, "max_score": None}
+    (root / "reports" / "autograde_status.json").write_text(json.dumps([row]))
+    monkeypatch.setattr(report, "_known_hints", lambda: {})
+    ps1 = next(a for a in report.collect(root) if a.name == "ps1")
+    katherine = next(s for s in ps1.submissions if s.student == "katherine")
+    assert "no autograded notebook `ps1.ipynb` (kernel died (exit code 1))" in katherine.flags
 
 
 def test_does_the_report_say_clearly_when_there_is_no_gradebook(tmp_path):

@@ -220,7 +220,7 @@ def test_does_write_report_embed_one_png_per_chart(course, monkeypatch):
     assert len(images) == 6
     assert all(image.startswith("iVBORw0KGgo") for image in images)  # PNG signature
     students = page[page.index('id="students"'):]
-    assert "<td>3 / 5 (flagged)</td>" in students  # edsger's ps1, test cell deleted
+    assert "<tr><td>edsger</td><td>2 / 5 (flagged)</td>" in students  # test cell deleted
     assert "<td>not submitted</td>" in students  # katherine's ps2
     assert "&lt;" not in WRONG_SHAPE and "<code>forward</code> has the wrong shape" in page
 

@@ -54,9 +54,10 @@ def train_batched(X, y, alphas, hidden_dims, iterations=ITERATIONS, seed=1, coun
     """Train every ``(alpha, hidden_dim)`` pair at once: ``{(alpha, hidden_dim): Run}``.
 
     ``X: (n, k)``, ``y: (n, 1)``; each Run holds ``synapse_0: (k, hidden_dim)``,
-    ``synapse_1: (hidden_dim, 1)`` and ``errors: (iterations,)``. Each pair starts from the weights :func:`solutions.network.train` draws with the
-    same ``seed``. With ``count_directions``, also counts update direction changes as
-    :func:`solutions.network.train_counting_directions` does.
+    ``synapse_1: (hidden_dim, 1)`` and ``errors: (iterations,)``. Each pair starts
+    from the weights :func:`solutions.network.train` draws with the same ``seed``.
+    With ``count_directions``, each Run also holds the update direction-change counts
+    of :func:`solutions.network.train_counting_directions`.
     """
     for name, values in (("alphas", alphas), ("hidden_dims", hidden_dims)):
         if len(set(values)) < len(values):

@@ -26,6 +26,7 @@ Outcomes are also kept in ``reports/autograde_status.json`` for the class report
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -50,10 +51,15 @@ QUEUE_AHEAD = 2
 # Seconds a worker gets beyond the notebook's limit to report back before it is killed.
 GRACE = 30
 
+# The kernel's launcher: memory limit (0: none), then no file writes outside its own
+# folder (from_memory.sandbox; a no-op where Linux Landlock is missing), then the kernel.
 _RLIMIT_EXEC = (
     "import os, resource, sys\n"
     "limit = int(sys.argv.pop(1))\n"
-    "resource.setrlimit(resource.RLIMIT_AS, (limit, limit))\n"
+    "if limit:\n"
+    "    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))\n"
+    "from from_memory.sandbox import confine, kernel_folders\n"
+    "confine(kernel_folders(os.getcwd()))\n"
     "os.execv(sys.argv[1], sys.argv[1:])\n"
 )
 
@@ -100,7 +106,7 @@ class _Job:
 class _Result:
     key: int
     ok: bool
-    notebook: str = ""  # the executed notebook as JSON, when ok
+    notebook: dict | None = None  # the executed notebook, when ok
     reason: str = ""
     seconds: float = 0.0
 
@@ -115,9 +121,7 @@ def _limited_kernel_manager(memory_mb: int | None):
     class LimitedKernelManager(AsyncKernelManager):
         def format_kernel_cmd(self, extra_arguments=None):
             cmd = super().format_kernel_cmd(extra_arguments)
-            if not memory_mb:
-                return cmd
-            limit = str(int(memory_mb) * 1024 * 1024)
+            limit = str(int(memory_mb) * 1024 * 1024) if memory_mb else "0"
             return [sys.executable, "-c", _RLIMIT_EXEC, limit, *cmd]
 
     return LimitedKernelManager
@@ -166,7 +170,6 @@ class _Kernel:
         _kill_group(self.pid)
 
     def run(self, timeout: float) -> _Result:
-        import nbformat
         from jupyter_core.utils import run_sync
 
         started = time.monotonic()
@@ -187,7 +190,8 @@ class _Kernel:
             seconds = time.monotonic() - started
             if expired.is_set():
                 return _Result(self.job.key, False, reason=f"timed out after {timeout:g} s", seconds=seconds)
-            return _Result(self.job.key, True, notebook=nbformat.writes(executed), seconds=seconds)
+            # A plain dict travels through the pipe; the recorder validates it when it writes it.
+            return _Result(self.job.key, True, notebook=_plain(executed), seconds=seconds)
         except Exception as error:
             seconds = time.monotonic() - started
             if expired.is_set():
@@ -204,6 +208,15 @@ class _Kernel:
                 run_sync(self.km.shutdown_kernel)(now=True)
             except Exception:
                 self.kill()
+
+
+def _plain(node):
+    """A NotebookNode as plain dicts and lists (what pickles fastest)."""
+    if isinstance(node, dict):
+        return {k: _plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v) for v in node]
+    return node
 
 
 def _death_reason(code: int | None) -> str:
@@ -312,12 +325,43 @@ def autograde(
 
             pool = DaskExecutor(scheduler, jobs_asked, batch.config, memory_mb, timeout, verbose)
         try:
-            batch.run(pool, bar)
+            with _one_engine_per_gradebook():
+                batch.run(pool, bar)
         finally:
             pool.close()
             bar.finish()
     _save_status(root, batch.outcomes)
     return batch.outcomes
+
+
+@contextlib.contextmanager
+def _one_engine_per_gradebook():
+    """Let every ``nbgrader.api.Gradebook`` opened here share one SQLAlchemy engine per URL.
+
+    nbgrader opens a Gradebook about ten times per notebook, each time with a new
+    engine, so each time SQLAlchemy compiles its queries afresh: most of the recording
+    time. This process is the only writer, so sharing the engine (and its compiled-query
+    cache) changes nothing in what is written. ``dispose()`` stays as it was: it closes
+    the pooled connections, which the next use reopens.
+    """
+    import nbgrader.api
+
+    original = nbgrader.api.create_engine
+    engines = {}
+
+    def shared(url, *args, **kwargs):
+        key = (str(url), tuple(sorted(kwargs.items())))
+        if key not in engines:
+            engines[key] = original(url, *args, **kwargs)
+        return engines[key]
+
+    nbgrader.api.create_engine = shared
+    try:
+        yield
+    finally:
+        nbgrader.api.create_engine = original
+        for engine in engines.values():
+            engine.dispose()
 
 
 class _Batch:
@@ -534,9 +578,9 @@ def _recorder_class():
             import nbformat
 
             resources = super().init_single_notebook_resources(notebook_filename)
-            text = self.executed.get(os.path.normpath(notebook_filename))
-            if text is not None:
-                resources["from_memory"] = {"executed": nbformat.reads(text, as_version=nbformat.NO_CONVERT)}
+            executed = self.executed.get(os.path.normpath(notebook_filename))
+            if executed is not None:
+                resources["from_memory"] = {"executed": nbformat.from_dict(executed)}
             return resources
 
     return Recorder, UseExecutedNotebook

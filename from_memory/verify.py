@@ -1,0 +1,389 @@
+"""Verify: after autograde, look at every submission once more, outside the student's kernel.
+
+For each submitted notebook, in a pool of processes:
+
+* **structure**: its nbgrader cells against the released notebook's: a test cell
+  deleted, a cell duplicated, cells out of order, a cell's nbgrader metadata changed
+  (points, grade, lock), a cell that claims to be the instructor's but is not;
+* **scan**: :func:`from_memory.integrity.scan` of the code the student wrote (judged
+  by the release's cells, not by metadata the student could have edited);
+* **re-check**: :func:`from_memory.integrity.disagreements` of the autograded
+  notebook: test cells that passed in the kernel but fail a clean re-check in a
+  fresh process;
+* **autograde**: the reason a notebook could not be graded, from
+  ``reports/autograde_status.json``.
+
+Every finding is a flag with a one-line reason. All of them go to
+``reports/integrity.json``; :func:`add_flag_column` puts them in ``reports/grades.csv``
+(column ``flag``) and the class report lists them under flagged submissions.
+
+    from from_memory.verify import verify
+    results = verify(".", ["ps1_forward"], jobs=2)
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import json
+import os
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from . import course
+
+INTEGRITY_FILE = Path("reports") / "integrity.json"
+FLAG_COLUMN = "flag"
+LINE_LIMIT = 300  # characters of a flag line in grades.csv
+KINDS = ("autograde", "file", "structure", "scan", "recheck")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One reason a person should look at a submission."""
+
+    kind: str  # one of KINDS
+    reason: str  # one line
+    where: str = ""  # a grade_id, a cell number, or "" for the whole notebook
+
+
+@dataclass
+class Verification:
+    """What verify found about one submitted notebook."""
+
+    student: str
+    assignment: str
+    notebook: str
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def flagged(self) -> bool:
+        return bool(self.findings)
+
+    def line(self) -> str:
+        where = f"{self.student}/{self.assignment}"
+        return f"{where}: flagged: {flag_line(f.reason for f in self.findings)}" if self.flagged else f"{where}: ok"
+
+
+def flag_line(reasons) -> str:
+    """The reasons as one line, each once, cut at :data:`LINE_LIMIT` characters."""
+    text = "; ".join(dict.fromkeys(" ".join(r.split()) for r in reasons))
+    return text if len(text) <= LINE_LIMIT else text[: LINE_LIMIT - 3] + "..."
+
+
+# -- structure: the submitted notebook against the released one --------------------
+
+
+def _nbgrader_cells(notebook) -> list[tuple[str, dict]]:
+    return [
+        (cell.metadata["nbgrader"]["grade_id"], dict(cell.metadata["nbgrader"]))
+        for cell in notebook.cells
+        if isinstance(cell.metadata.get("nbgrader"), dict) and cell.metadata["nbgrader"].get("grade_id")
+    ]
+
+
+def structure(submitted, released) -> list[Finding]:
+    """How the nbgrader cells of ``submitted`` differ from those of ``released``.
+
+    Cell sources are not compared: nbgrader restores locked and test cells from the
+    gradebook, so an edited test cell is graded as the instructor wrote it.
+    """
+    theirs = _nbgrader_cells(submitted)
+    ours = dict(_nbgrader_cells(released))
+    findings = []
+    counts = Counter(grade_id for grade_id, _ in theirs)
+    for grade_id, meta in ours.items():
+        if grade_id not in counts:
+            what = "test cell" if meta.get("grade") and not meta.get("solution") else "cell"
+            findings.append(Finding("structure", f"{what} `{grade_id}` was deleted", grade_id))
+    for grade_id, n in counts.items():
+        if n > 1:
+            findings.append(Finding("structure", f"cell `{grade_id}` appears {n} times", grade_id))
+    seen = list(dict.fromkeys(grade_id for grade_id, _ in theirs if grade_id in ours))
+    expected_order = [grade_id for grade_id in ours if grade_id in counts]
+    if seen != expected_order:
+        moved = next(a for a, b in zip(seen, expected_order) if a != b)
+        findings.append(Finding("structure", f"cells are out of order (`{moved}` was moved)", moved))
+    for grade_id, meta in theirs:
+        if grade_id not in ours:
+            if meta.get("locked") or meta.get("grade"):
+                findings.append(Finding(
+                    "structure", f"cell `{grade_id}` claims to be the instructor's (locked or graded) "
+                    "but is not part of the assignment", grade_id))
+            continue
+        changed = sorted(k for k in set(meta) | set(ours[grade_id]) if meta.get(k) != ours[grade_id].get(k))
+        if changed:
+            findings.append(Finding(
+                "structure", f"the nbgrader metadata of `{grade_id}` was changed ({', '.join(changed)})", grade_id))
+    return list(dict.fromkeys(findings))
+
+
+def trusted_view(submitted, released):
+    """A copy of ``submitted`` whose cells count as the instructor's only if the release says so.
+
+    nbgrader metadata on any other cell (a cell the student marked ``locked`` to hide
+    it from the scan, say) is dropped, so the scan reads it as the student's code.
+    """
+    instructors = {
+        grade_id for grade_id, meta in _nbgrader_cells(released) if meta.get("locked") or meta.get("grade")
+    }
+    view = copy.deepcopy(submitted)
+    for cell in view.cells:
+        meta = cell.metadata.get("nbgrader")
+        if isinstance(meta, dict) and (meta.get("locked") or meta.get("grade")):
+            if meta.get("grade_id") not in instructors:
+                del cell.metadata["nbgrader"]
+    return view
+
+
+# -- one notebook ---------------------------------------------------------------------
+
+
+def _read(path: Path):
+    import nbformat
+
+    return nbformat.reads(path.read_text(encoding="utf-8"), as_version=4)
+
+
+@dataclass
+class _Todo:
+    """One submitted notebook: what the parent found, and the autograded view to re-check."""
+
+    result: Verification
+    view: Path | None = None  # the autograded notebook through trusted_view, in a temp folder
+
+
+def _look(root: Path, folder: Path, student, assignment, notebook, failed_reason) -> _Todo:
+    """The checks that read files only (structure, scan), and the view to re-check; in this process."""
+    import nbformat
+
+    from . import integrity
+
+    todo = _Todo(Verification(student, assignment, notebook))
+    add = todo.result.findings.append
+    if failed_reason:
+        add(Finding("autograde", f"could not be graded: {failed_reason}"))
+    released = _read(root / "release" / assignment / f"{notebook}.ipynb")
+    try:
+        submitted = _read(root / "submitted" / student / assignment / f"{notebook}.ipynb")
+    except Exception as error:  # not JSON, empty, not a notebook
+        if not failed_reason:
+            add(Finding("file", f"the submitted file is not a readable notebook ({type(error).__name__})"))
+        return todo
+    for finding in structure(submitted, released):
+        add(finding)
+    for flag in integrity.scan(trusted_view(submitted, released)):
+        add(Finding("scan", flag.reason, flag.where))
+    autograded = root / "autograded" / student / assignment / f"{notebook}.ipynb"
+    if autograded.is_file():
+        # The clean re-check runs locked cells as written: only the release's locked cells count.
+        todo.view = folder / f"{len(list(folder.iterdir()))}-{notebook}.ipynb"
+        nbformat.write(trusted_view(_read(autograded), released), todo.view)
+    return todo
+
+
+def _recheck_child(conn, path: str, memory_mb: int | None) -> None:
+    """In a forked process: the clean re-check, unable to write files, under a memory limit."""
+    import resource
+
+    from . import integrity, sandbox
+
+    if memory_mb:
+        limit = int(memory_mb) * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    sandbox.confine(["/dev/null"])
+    send = conn.send_bytes  # bound before any student definition runs
+    text = json.dumps(integrity._recheck_here(path))
+    send(text.encode())
+
+
+def _recheck_all(paths: list[Path], jobs: int, timeout: float, memory_mb) -> dict[Path, dict]:
+    """``{path: {test grade_id: {passed, message}}}``: each notebook re-checked in a process of its own.
+
+    The processes are forked from this one, which has imported the checker and never
+    runs students' code, so each starts pristine and fast; ``jobs`` run at once, each
+    killed after ``timeout`` seconds.
+    """
+    import multiprocessing
+    from multiprocessing.connection import wait
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from . import checks, integrity  # noqa: F401 - imported once here, inherited by every fork
+
+    context = multiprocessing.get_context("fork")
+    waiting = list(paths)
+    running: dict = {}  # connection -> (path, process, deadline)
+    results: dict[Path, dict] = {}
+
+    def failed(message):
+        return {"*": {"passed": False, "message": message}}
+
+    while waiting or running:
+        while waiting and len(running) < jobs:
+            path = waiting.pop(0)
+            here, there = context.Pipe(duplex=False)
+            process = context.Process(target=_recheck_child, args=(there, str(path), memory_mb), daemon=True)
+            process.start()
+            there.close()
+            running[here] = (path, process, time.monotonic() + timeout)
+        ready = wait(list(running), timeout=0.5)
+        for conn in list(running):
+            path, process, deadline = running[conn]
+            if conn in ready:
+                try:
+                    results[path] = json.loads(conn.recv_bytes().decode())
+                except (EOFError, OSError, ValueError):
+                    process.join(5)
+                    results[path] = failed(f"the clean re-check stopped (exit code {process.exitcode})")
+            elif time.monotonic() > deadline:
+                results[path] = failed(f"the clean re-check took over {timeout:g} s")
+            else:
+                continue
+            process.kill()
+            process.join()
+            conn.close()
+            del running[conn]
+    return results
+
+
+def disagreements(view: Path, clean: dict) -> list[Finding]:
+    """Test cells of ``view`` that passed in the kernel but fail the clean re-check ``clean``."""
+    from . import integrity
+
+    if "*" in clean:
+        return [Finding("recheck", clean["*"]["message"], "*")]
+    findings = []
+    for grade_id, passed in integrity.kernel_results(_read(view)).items():
+        again = clean.get(grade_id)
+        if passed and again is not None and not again["passed"]:
+            findings.append(Finding(
+                "recheck", f"passed in the notebook but fails a clean re-check: {again['message']}", grade_id))
+    return findings
+
+
+# -- the stage --------------------------------------------------------------------------
+
+
+def verify(
+    course_root=".",
+    assignments=None,
+    *,
+    student: str | None = None,
+    jobs: int | None = None,
+    timeout: float | None = None,
+    memory_mb: int | None = 4096,
+    progress=None,
+) -> list[Verification]:
+    """Verify every submitted notebook of ``assignments`` (default: all), ``jobs`` at a time.
+
+    Run after autograde. Each clean re-check gets ``timeout`` seconds (default
+    :data:`from_memory.integrity.RECHECK_TIMEOUT`) and ``memory_mb`` of address space.
+    Writes ``reports/integrity.json`` (merged with earlier results of other
+    notebooks) and returns one :class:`Verification` per notebook. ``progress`` is a
+    writable stream for one line per notebook (default: none).
+    """
+    from . import integrity
+    from .grading import read_status
+
+    root = Path(course_root).resolve()
+    names = course.choose_assignments(root, assignments)
+    course.require_released(root, names)
+    course.require_submissions(root, names, student)
+    course.skip_slow_unused_imports()
+    status = read_status(root)
+    jobs = max(1, int(jobs or os.cpu_count() or 1))
+    with tempfile.TemporaryDirectory(prefix="from-memory-verify-") as folder:
+        todos = []
+        for assignment in names:
+            for who in course.students(root, assignment):
+                if student is not None and who != student:
+                    continue
+                for path in sorted((root / "submitted" / who / assignment).glob("*.ipynb")):
+                    if not (root / "release" / assignment / path.name).is_file():
+                        continue  # not part of the assignment: nbgrader does not grade it either
+                    outcome = status.get((who, assignment, path.stem))
+                    failed = outcome.reason if outcome is not None and outcome.failed else ""
+                    todos.append(_look(root, Path(folder), who, assignment, path.stem, failed))
+        views = [t.view for t in todos if t.view is not None]
+        clean = _recheck_all(views, jobs, timeout or integrity.RECHECK_TIMEOUT, memory_mb)
+        for todo in todos:
+            if todo.view is not None:
+                todo.result.findings.extend(disagreements(todo.view, clean[todo.view]))
+            if progress:
+                progress.write(todo.result.line() + "\n")
+                progress.flush()
+    results = [t.result for t in todos]
+    _save(root, results)
+    return results
+
+
+def _save(root: Path, results: list[Verification]) -> Path:
+    path = root / INTEGRITY_FILE
+    rows = {(r["student"], r["assignment"], r["notebook"]): r for r in _rows(root)}
+    for result in results:
+        rows[(result.student, result.assignment, result.notebook)] = asdict(result)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps([rows[key] for key in sorted(rows)], indent=1) + "\n")
+    return path
+
+
+def _rows(root: Path) -> list[dict]:
+    path = Path(root) / INTEGRITY_FILE
+    return json.loads(path.read_text()) if path.is_file() else []
+
+
+def read_findings(course_root=".", kinds=KINDS) -> dict[tuple[str, str], list[Finding]]:
+    """``{(student, assignment): [Finding]}`` of flagged submissions, from ``reports/integrity.json``."""
+    found: dict[tuple[str, str], list[Finding]] = {}
+    for row in _rows(course_root):
+        findings = [Finding(**f) for f in row["findings"] if f["kind"] in kinds]
+        if findings:
+            found.setdefault((row["student"], row["assignment"]), []).extend(findings)
+    return found
+
+
+def add_flag_column(course_root=".") -> Path:
+    """Add (or refresh) the ``flag`` column of ``reports/grades.csv`` from ``reports/integrity.json``.
+
+    A flagged submission without a row (nbgrader never recorded it) gets a row of its own.
+    """
+    root = Path(course_root).resolve()
+    path = root / course.GRADES_CSV
+    if not path.is_file():
+        raise course.CourseError(f"no {course.GRADES_CSV} yet: run `from-memory grades` first")
+    with path.open(newline="") as handle:
+        reader = csv.DictReader(handle)
+        columns = [c for c in reader.fieldnames or [] if c != FLAG_COLUMN] + [FLAG_COLUMN]
+        rows = list(reader)
+    flags = {key: flag_line(f.reason for f in findings) for key, findings in read_findings(root).items()}
+    listed = set()
+    for row in rows:
+        key = (row.get("student_id", ""), row.get("assignment", ""))
+        listed.add(key)
+        row[FLAG_COLUMN] = flags.get(key, "")
+    for (student, assignment), line in sorted(flags.items()):
+        if (student, assignment) not in listed:
+            rows.append({"assignment": assignment, "student_id": student, FLAG_COLUMN: line})
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns, restval="")
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def main(argv=None) -> int:
+    """``python -m from_memory.verify [PS...]`` from a course folder."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    results = verify(course.find_course_root(), args or None, progress=sys.stdout)
+    print(f"{sum(r.flagged for r in results)} of {len(results)} notebooks flagged; see {INTEGRITY_FILE}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -85,7 +85,10 @@ ROSTER: dict[str, tuple[Work, dict[str, Work]]] = {
     "margaret": (wrong(2), {}),
     "john": (BLANK, {}),
     "frances": (CORRECT, {"ps4": BLANK, "ps5": BLANK, "ps6": BLANK}),
-    "claude": (messy("matmul_operator", "renamed"), {"ps4": wrong(1), "ps5": wrong(1), "ps6": wrong(1)}),
+    "claude": (
+        messy("matmul_operator", "renamed"),
+        {"ps4": wrong(1), "ps5": wrong(1), "ps6": wrong(1)},
+    ),
     "radia": (wrong(1), {"ps4": CORRECT, "ps5": CORRECT, "ps6": BLANK}),
     "ken": (
         messy("printing", "helper_cell", "renamed"),
@@ -125,7 +128,8 @@ class PlannedSubmission:
     plants: tuple[Plant, ...] = ()
     # step -> "pass" | "fail" | "flagged" (test cell deleted: 0 points, manual grading)
     expected: dict[str, str] = field(default_factory=dict)
-    # step -> the catalog slug whose hint the failure should show (planted mutants only)
+    # step -> the catalog slug planted there. The hidden check names it in its hint, unless
+    # a visible assert of the test cell stops the cell first (e.g. a wrong shape).
     mistakes: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict:
@@ -137,7 +141,11 @@ def graded_steps(notebook) -> list[str]:
     steps = []
     for cell in notebook.cells:
         meta = cell.get("metadata", {}).get("nbgrader", {})
-        if cell.cell_type == "code" and meta.get("grade") and meta.get("grade_id", "").startswith("test_"):
+        if (
+            cell.cell_type == "code"
+            and meta.get("grade")
+            and meta.get("grade_id", "").startswith("test_")
+        ):
             steps.append(meta["grade_id"].removeprefix("test_"))
     return steps
 
@@ -152,7 +160,9 @@ def plan(assignments: dict, catalog, students=None) -> list[PlannedSubmission]:
     by_slug = {m.slug: m for m in catalog}
     missing = [slug for slug in SEED_BUGS if slug not in by_slug]
     if missing:
-        raise ValueError(f"the mutant catalog has no {missing[0]!r}, needed for the seed notebook's bug")
+        raise ValueError(
+            f"the mutant catalog has no {missing[0]!r}, needed for the seed notebook's bug"
+        )
     cursors = {ps: 0 for ps in assignments}  # round-robin through each problem set's mutants
     plans = []
     for student in roster:
@@ -192,14 +202,21 @@ def plan(assignments: dict, catalog, students=None) -> list[PlannedSubmission]:
                     mistakes[mutant.step] = mutant.slug
             elif work.variant != "correct":
                 raise ValueError(f"{student}: unknown variant {work.variant!r}")
-            plans.append(PlannedSubmission(student, ps, work.variant, tuple(plants), expected, mistakes))
+            plans.append(
+                PlannedSubmission(student, ps, work.variant, tuple(plants), expected, mistakes)
+            )
     return plans
 
 
 def _interleaved(mutants: list, steps: list[str]) -> list:
     """The first mutant of every step (in notebook order), then the second of each, ..."""
     by_step = [[m for m in mutants if m.step == step] for step in steps]
-    return [group[i] for i in range(max(map(len, by_step), default=0)) for group in by_step if i < len(group)]
+    return [
+        group[i]
+        for i in range(max(map(len, by_step), default=0))
+        for group in by_step
+        if i < len(group)
+    ]
 
 
 def _choose_students(students) -> list[str]:
@@ -367,14 +384,26 @@ _SHORTER = (
 )
 
 
-_PREFERRED = {"j": "iteration", "i": "k", "alpha": "rate", "size": "width", "fig": "figure", "ax": "axes"}
+_PREFERRED = {
+    "j": "iteration",
+    "i": "k",
+    "alpha": "rate",
+    "size": "width",
+    "fig": "figure",
+    "ax": "axes",
+}
 
 
 def _rename_locals(function: ast.FunctionDef) -> None:
     """Give the function's local variables other names (parameters keep theirs)."""
-    parameters = {a.arg for a in function.args.args + function.args.kwonlyargs + function.args.posonlyargs}
+    parameters = {
+        a.arg for a in function.args.args + function.args.kwonlyargs + function.args.posonlyargs
+    }
     declared = {
-        name for node in ast.walk(function) if isinstance(node, ast.Global | ast.Nonlocal) for name in node.names
+        name
+        for node in ast.walk(function)
+        if isinstance(node, ast.Global | ast.Nonlocal)
+        for name in node.names
     }
     names = [node for node in ast.walk(function) if isinstance(node, ast.Name)]
     assigned = {n.id for n in names if isinstance(n.ctx, ast.Store)}
@@ -398,7 +427,9 @@ def _rename_locals(function: ast.FunctionDef) -> None:
 
 def _add_comments(text: str, functions: list[str]) -> str:
     """A comment above the cell, above each loop and each return, and one trailing comment."""
-    lines = [f"# {', '.join(functions) or 'my code'}: written from memory, then checked against the post"]
+    lines = [
+        f"# {', '.join(functions) or 'my code'}: written from memory, then checked against the post"
+    ]
     for line in text.splitlines():
         stripped = line.lstrip()
         indent = line[: len(line) - len(stripped)]
@@ -435,7 +466,9 @@ def released_assignments(course_root: Path, factory=None) -> dict[str, list[str]
         release = Path(course_root) / "release"
         names = sorted(p.name for p in release.glob("*") if (p / f"{p.name}.ipynb").is_file())
     if not names:
-        raise FileNotFoundError(f"no release notebooks in {course_root}/release: run `from-memory release` first")
+        raise FileNotFoundError(
+            f"no release notebooks in {course_root}/release: run `from-memory release` first"
+        )
     return {ps: graded_steps(factory.blank(ps)) for ps in names}
 
 
@@ -475,7 +508,8 @@ def read_manifest(course_root=".") -> list[PlannedSubmission]:
     path = Path(course_root) / "submitted" / MANIFEST
     rows = json.loads(path.read_text(encoding="utf-8"))
     return [
-        PlannedSubmission(**{**row, "plants": tuple(Plant(**p) for p in row["plants"])}) for row in rows
+        PlannedSubmission(**{**row, "plants": tuple(Plant(**p) for p in row["plants"])})
+        for row in rows
     ]
 
 
@@ -483,7 +517,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m from_memory.demo_class",
         description="Write the demo class (submitted/<student>/<ps>/<ps>.ipynb) and its manifest.",
-        epilog="example: python -m from_memory.demo_class --course . --students 12",
+        epilog="examples:\n  python -m from_memory.demo_class\n"
+        "  python -m from_memory.demo_class --course /tmp/course --students 12 ps1_forward",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--course", default=".", help="the course root (default: .)")
     parser.add_argument("--students", type=int, default=None, help="only the first N students")
@@ -495,7 +531,9 @@ def main(argv=None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     students = sorted({p.student for p in plans})
-    print(f"wrote {len(plans)} notebooks of {len(students)} students to {Path(args.course) / 'submitted'}")
+    print(
+        f"wrote {len(plans)} notebooks of {len(students)} students to {Path(args.course) / 'submitted'}"
+    )
     return 0
 
 

@@ -159,7 +159,9 @@ class AssignmentResults:
             for step in submission.steps
             if step.failed and step.message
         )
-        ranked = sorted(counts.items(), key=lambda item: (-item[1], order.index(item[0][0]), item[0][1]))
+        ranked = sorted(
+            counts.items(), key=lambda item: (-item[1], order.index(item[0][0]), item[0][1])
+        )
         return [MessageCount(s, m, n) for (s, m), n in ranked[:TOP_MESSAGES]]
 
     @property
@@ -192,9 +194,9 @@ def gradebook_url(course_root) -> str:
     if not url:
         return f"sqlite:///{(root / 'gradebook.db').resolve()}"
     prefix = "sqlite:///"
-    if url.startswith(prefix) and not url[len(prefix):].startswith("/"):
+    if url.startswith(prefix) and not url[len(prefix) :].startswith("/"):
         # nbgrader runs from the course root, so a relative sqlite path means the course root
-        return prefix + str((course_root / url[len(prefix):]).resolve())
+        return prefix + str((course_root / url[len(prefix) :]).resolve())
     return url
 
 
@@ -214,9 +216,9 @@ def collect(course_root) -> list[AssignmentResults]:
 
     course_root = Path(course_root).resolve()
     url = gradebook_url(course_root)
-    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).exists():
+    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///") :]).exists():
         raise NothingToReport(
-            f"no gradebook at {url[len('sqlite:///'):]}: autograde the class first "
+            f"no gradebook at {url[len('sqlite:///') :]}: autograde the class first "
             "(`from-memory demo`, or `nbgrader autograde <ps>` in the course root)"
         )
     hints = _known_hints()
@@ -284,13 +286,16 @@ def _read_submission(
             if graded_cells is not None and grade.name not in graded_cells:
                 flags.append(f"test cell `{grade.name}` is missing from the notebook (deleted?)")
             elif message and message.startswith(STDERR_ONLY):
-                flags.append(f"`{step}` lost its points to stderr output alone, not to a failed check")
+                flags.append(
+                    f"`{step}` lost its points to stderr output alone, not to a failed check"
+                )
     unscored = [s.step for s in steps if s.score is None]
     manual = [s.step for s in steps if s.needs_manual_grade]
     if unscored:
         flags.append("no automatic score for " + ", ".join(f"`{s}`" for s in unscored))
     if manual:
         flags.append("needs manual grading: " + ", ".join(f"`{s}`" for s in manual))
+    flags.extend(_integrity_flags(course_root).get((student, assignment), []))
     return SubmissionResult(
         assignment=assignment,
         student=student,
@@ -329,7 +334,9 @@ def _graded_cells(path: Path) -> dict | None:
             continue
         outputs = cell.get("outputs", [])
         errors = [o for o in outputs if o.get("output_type") == "error"]
-        stderr = [o for o in outputs if o.get("output_type") == "stream" and o.get("name") == "stderr"]
+        stderr = [
+            o for o in outputs if o.get("output_type") == "stream" and o.get("name") == "stderr"
+        ]
         if errors:
             found[grade_id] = _error_text(errors[0].get("ename", ""), errors[0].get("evalue", ""))
         elif stderr:
@@ -375,6 +382,19 @@ def _autograde_status(course_root: Path) -> dict:
     return read_status(course_root)
 
 
+def _integrity_flags(course_root: Path) -> dict:
+    """``{(student, assignment): [reason]}`` from ``from-memory verify`` (reports/integrity.json), if run.
+
+    Autograde failures are left out: the missing autograded notebook already says why.
+    """
+    try:
+        from from_memory.verify import KINDS, read_findings
+    except ImportError:
+        return {}
+    kinds = tuple(k for k in KINDS if k != "autograde")
+    return {key: [f.reason for f in found] for key, found in read_findings(course_root, kinds).items()}
+
+
 def _known_hints() -> dict:
     """``{hint: mutant slug}`` from the mutant catalog (empty if it cannot be imported)."""
     try:
@@ -405,10 +425,12 @@ def render_html(results: list[AssignmentResults]) -> str:
         "<title>From Memory: class report</title>",
         f"<style>{_CSS}</style></head><body>",
         "<h1>From Memory: class report</h1>",
-        f"<p>{len(students)} students, {len(results)} assignments. "
-        "Scores are read from the gradebook and count the automatically graded steps; "
-        "messages are what the graded test cells showed the students. "
-        'Each student\'s scores are <a href="#students">at the end</a>.</p>',
+        (
+            f"<p>{len(students)} students, {len(results)} assignments. "
+            "Scores are read from the gradebook and count the automatically graded steps; "
+            "messages are what the graded test cells showed the students. "
+            'Each student\'s scores are <a href="#students">at the end</a>.</p>'
+        ),
         _overview_table(results),
     ]
     parts += [_assignment_section(a) for a in results]
@@ -447,7 +469,10 @@ def _students_table(results: list[AssignmentResults], students: list[str]) -> st
             if found is None:
                 row.append("not submitted")
             else:
-                row.append(f"{found.score:g} / {found.max_score:g}" + (" (flagged)" if found.flagged else ""))
+                row.append(
+                    f"{found.score:g} / {found.max_score:g}"
+                    + (" (flagged)" if found.flagged else "")
+                )
         rows.append(row)
     return (
         '<section id="students"><h2>Scores by student</h2>'
@@ -500,7 +525,9 @@ def _assignment_section(a: AssignmentResults) -> str:
     parts.append("<h3>Misconceptions</h3>")
     misconceptions = a.misconceptions
     if misconceptions:
-        parts.append(_img(_misconception_chart(a.name, misconceptions), f"{a.name}: misconceptions"))
+        parts.append(
+            _img(_misconception_chart(a.name, misconceptions), f"{a.name}: misconceptions")
+        )
         parts.append(
             _table(
                 ["step", "misconception", "hint shown", "students"],
@@ -604,7 +631,7 @@ def _failure_rate_chart(name: str, steps: list[StepSummary]) -> bytes:
     labels = [s.step for s in steps][::-1]
     rates = [100 * s.failure_rate for s in steps][::-1]
     bars = axes.barh(labels, rates, color="#dd8452")
-    for bar, step in zip(bars, steps[::-1]):
+    for bar, step in zip(bars, steps[::-1], strict=True):
         axes.annotate(
             f"{step.failed}/{step.graded}",
             (bar.get_width(), bar.get_y() + bar.get_height() / 2),

@@ -28,7 +28,9 @@ def notebook_of(plan, root=REPO):
 
 def cells_by_grade_id(notebook) -> dict:
     return {
-        c.metadata["nbgrader"]["grade_id"]: c for c in notebook.cells if "nbgrader" in c.get("metadata", {})
+        c.metadata["nbgrader"]["grade_id"]: c
+        for c in notebook.cells
+        if "nbgrader" in c.get("metadata", {})
     }
 
 
@@ -54,10 +56,18 @@ def test_are_all_demo_notebooks_valid_nbformat():
 
 def test_does_regenerating_the_demo_class_give_byte_identical_files(tmp_path):
     demo_class.generate(tmp_path)
-    made = sorted(p.relative_to(tmp_path / "submitted") for p in (tmp_path / "submitted").rglob("*") if p.is_file())
+    made = sorted(
+        p.relative_to(tmp_path / "submitted")
+        for p in (tmp_path / "submitted").rglob("*")
+        if p.is_file()
+    )
     committed = sorted(p.relative_to(SUBMITTED) for p in SUBMITTED.rglob("*") if p.is_file())
     assert made == committed
-    changed = [str(p) for p in made if (tmp_path / "submitted" / p).read_bytes() != (SUBMITTED / p).read_bytes()]
+    changed = [
+        str(p)
+        for p in made
+        if (tmp_path / "submitted" / p).read_bytes() != (SUBMITTED / p).read_bytes()
+    ]
     assert changed == [], "run `python -m from_memory.demo_class` and commit submitted/"
 
 
@@ -152,7 +162,9 @@ def test_do_messy_notebooks_spell_products_with_the_operator():
 def test_do_messy_notebooks_spell_products_with_np_dot():
     sources = [source for _, _, source in _restyled_sources("np_dot")]
     assert any("np.dot(" in source for source in sources)
-    assert not any(" @ " in source or ".dot(" in source.replace("np.dot(", "") for source in sources)
+    assert not any(
+        " @ " in source or ".dot(" in source.replace("np.dot(", "") for source in sources
+    )
 
 
 def test_do_messy_notebooks_comment_and_print():
@@ -163,7 +175,9 @@ def test_do_messy_notebooks_comment_and_print():
 def _stored_locals(source):
     function = next(n for n in ast.parse(source).body if isinstance(n, ast.FunctionDef))
     parameters = {a.arg for a in function.args.args}
-    names = {n.id for n in ast.walk(function) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    names = {
+        n.id for n in ast.walk(function) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+    }
     return names - parameters - {"_"}
 
 
@@ -177,12 +191,15 @@ def test_do_messy_notebooks_use_their_own_local_names():
 
 
 def test_do_messy_notebooks_with_a_scratch_cell_hold_exactly_one_ungraded_extra_cell():
-    plans = [p for p in PLANS if p.variant == "messy" and "helper_cell" in {pl.detail for pl in p.plants}]
+    plans = [
+        p for p in PLANS if p.variant == "messy" and "helper_cell" in {pl.detail for pl in p.plants}
+    ]
     assert plans
     for plan in plans:
         notebook = notebook_of(plan)
         extra = [c for c in notebook.cells if c.get("id") == "my-scratch-cell"]
-        assert len(extra) == 1 and "nbgrader" not in extra[0].metadata
+        assert len(extra) == 1
+        assert "nbgrader" not in extra[0].metadata
         assert len(notebook.cells) == len(submissions.blank(plan.assignment).cells) + 1
 
 
@@ -196,11 +213,15 @@ def run_graded_code(notebook) -> dict:
     namespace = {"__name__": "__main__"}
     for cell in notebook.cells:
         meta = cell.metadata.get("nbgrader", {})
-        wanted = meta.get("solution") or meta.get("grade_id") in CELLS_TO_RUN or cell.get("id") == "my-scratch-cell"
+        wanted = (
+            meta.get("solution")
+            or meta.get("grade_id") in CELLS_TO_RUN
+            or cell.get("id") == "my-scratch-cell"
+        )
         if cell.cell_type == "code" and wanted:  # the notebook's experiments are not needed
             # as in the notebook, a cell that raises stops there and the next cell runs
             with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(Exception):
-                exec(compile(cell.source, f"<cell {cell.get('id')}>", "exec"), namespace)
+                exec(compile(cell.source, f"<cell {cell.get('id')}>", "exec"), namespace)  # noqa: S102
     return namespace
 
 
@@ -230,7 +251,11 @@ def test_does_the_checker_grade_each_step_as_the_manifest_expects(student, monke
                 got = "pass" if verdict.passed else "fail"
                 assert got == expected, (plan.assignment, step, verdict.message)
                 if step in plan.mistakes:
-                    assert verdict.mistake == plan.mistakes[step], (plan.assignment, step, verdict.message)
+                    assert verdict.mistake == plan.mistakes[step], (
+                        plan.assignment,
+                        step,
+                        verdict.message,
+                    )
 
 
 # -- the plan and the restyling, on stand-ins ---------------------------------------------
@@ -238,7 +263,11 @@ def test_does_the_checker_grade_each_step_as_the_manifest_expects(student, monke
 
 def _fake_catalog():
     slugs = [
-        "f__one", "f__two", "g__one", "h__one", *demo_class.SEED_BUGS,
+        "f__one",
+        "f__two",
+        "g__one",
+        "h__one",
+        *demo_class.SEED_BUGS,
     ]
     return [SimpleNamespace(slug=s, step=s.split("__")[0], hint="", source="") for s in slugs]
 
@@ -285,13 +314,15 @@ def step(layer_0, synapse_0):
 
 
 @pytest.mark.parametrize(
-    "styles", [(s,) for s in demo_class.STYLES] + [demo_class.STYLES[:3], ("renamed", "commented", "printing")]
+    "styles",
+    [(s,) for s in demo_class.STYLES]
+    + [demo_class.STYLES[:3], ("renamed", "commented", "printing")],
 )
 def test_does_every_style_keep_what_the_function_computes(styles):
     original, restyled = {"np": np}, {"np": np}
-    exec(TOY, original)
+    exec(TOY, original)  # noqa: S102
     with contextlib.redirect_stdout(io.StringIO()):
-        exec(demo_class.restyle(TOY, styles), restyled)
+        exec(demo_class.restyle(TOY, styles), restyled)  # noqa: S102
     x, w = np.arange(6.0).reshape(2, 3), np.linspace(-1, 1, 12).reshape(3, 4)
     np.testing.assert_array_equal(restyled["step"](x, w), original["step"](x, w))
     np.testing.assert_array_equal(restyled["step"](layer_0=x, synapse_0=w), original["step"](x, w))
@@ -301,5 +332,7 @@ def test_does_renaming_keep_parameters_and_change_locals():
     text = demo_class.restyle(TOY, ("renamed",))
     function = ast.parse(text).body[0]
     assert [a.arg for a in function.args.args] == ["layer_0", "synapse_0"]
-    stored = {n.id for n in ast.walk(function) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    stored = {
+        n.id for n in ast.walk(function) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+    }
     assert stored.isdisjoint({"layer_1", "total", "j"})

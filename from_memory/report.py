@@ -584,12 +584,12 @@ def _img(png: bytes, alt: str) -> str:
 
 
 def _figure(width=5.0, height=3.0):
-    import matplotlib
-
-    matplotlib.use("Agg")
+    """A figure drawn by the Agg canvas, without touching pyplot or the session's backend."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=(width, height), dpi=100, layout="constrained")
+    FigureCanvasAgg(figure)
     return figure, figure.add_subplot()
 
 

@@ -619,7 +619,10 @@ class _Pool:
             while self.backlog and len(w["jobs"]) < 1 + QUEUE_AHEAD:
                 job = self.backlog.popleft()
                 w["jobs"].append(job)
-                w["conn"].send(job)
+                try:
+                    w["conn"].send(job)
+                except OSError:  # the worker died (a kernel can kill it): results() replaces it
+                    break
 
     def results(self):
         """Wait a little; yield the results that arrived (a lost job comes back failed)."""

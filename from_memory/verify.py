@@ -39,7 +39,9 @@ from . import course
 INTEGRITY_FILE = Path("reports") / "integrity.json"
 FLAG_COLUMN = "flag"
 LINE_LIMIT = 300  # characters of a flag line in grades.csv
-KINDS = ("autograde", "file", "structure", "scan", "recheck")
+KINDS = ("autograde", "file", "structure", "scan", "sandbox", "recheck")
+# How a write the sandbox refused looks in a cell's error output (open(), os.*, sqlite3).
+REFUSED = ("[Errno 13] Permission denied", "attempt to write a readonly database")
 
 
 @dataclass(frozen=True)
@@ -181,9 +183,32 @@ def _look(root: Path, folder: Path, student, assignment, notebook, failed_reason
     autograded = root / "autograded" / student / assignment / f"{notebook}.ipynb"
     if autograded.is_file():
         # The clean re-check runs locked cells as written: only the release's locked cells count.
+        view = trusted_view(_read(autograded), released)
+        for where, error in refused_writes(view):
+            add(Finding("sandbox", f"tried to write outside its folder, refused by the sandbox ({error})", where))
         todo.view = folder / f"{len(list(folder.iterdir()))}-{notebook}.ipynb"
-        nbformat.write(trusted_view(_read(autograded), released), todo.view)
+        nbformat.write(view, todo.view)
     return todo
+
+
+def refused_writes(notebook) -> list[tuple[str, str]]:
+    """``(where, error)`` for each of the student's cells whose run ended in a refused write.
+
+    The grading kernel may write only in its own folder (:mod:`from_memory.sandbox`);
+    elsewhere its writes fail with ``EACCES``, which shows as one of these errors.
+    A student who catches the error hides it from here (the write is refused all the same).
+    """
+    found = []
+    for index, cell in enumerate(notebook.cells):
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type != "code" or meta.get("locked") or meta.get("grade"):
+            continue
+        where = meta.get("grade_id") or f"cell {index + 1}"
+        for output in cell.get("outputs", []):
+            error = f"{output.get('ename', '')}: {output.get('evalue', '')}"
+            if output.get("output_type") == "error" and any(sign in error for sign in REFUSED):
+                found.append((where, error if len(error) <= 120 else error[:117] + "..."))
+    return found
 
 
 def _recheck_child(conn, path: str, memory_mb: int | None) -> None:

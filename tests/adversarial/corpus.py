@@ -203,6 +203,8 @@ CASES = [
          lambda ctx: with_code_after(correct(), "forward", "while True:\n    pass\n")),
     Case("memory-bomb", "graded: 5/5",
          lambda ctx: with_code_after(correct(), "forward", "hog = [bytearray(10**8) for _ in range(10**4)]\n")),
+    Case("kills-the-grading-worker", "flagged: the grading worker died",
+         lambda ctx: with_code_after(correct(), "sigmoid", "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\n")),
     Case("os-exit", "flagged: kernel died",
          lambda ctx: with_code_after(correct(), "sigmoid", "import os\nos._exit(3)\n")),
     Case("sys-exit", "flagged: tries to stop the kernel (`sys.exit`)",
@@ -244,9 +246,9 @@ CASES = [
              "    return 0.5 + 0.0 * x\n")})),
     Case("redefines-assertion-error", "flagged: changes a library it does not own (`builtins.AssertionError`)",
          lambda ctx: with_code_after(wrong(), "sigmoid", ASSERTION_ERROR_PATCH)),
-    Case("swallows-assertion-errors", "flagged: fails a clean re-check",
+    Case("swallows-assertion-errors", "flagged: changes how errors are shown (`set_custom_exc`)",
          lambda ctx: with_code_after(wrong(), "sigmoid", SWALLOW_ASSERTIONS)),
-    Case("hides-tracebacks", "flagged: fails a clean re-check",
+    Case("hides-tracebacks", "flagged: changes how errors are shown (`showtraceback`)",
          lambda ctx: with_code_after(wrong(), "sigmoid", HIDE_TRACEBACKS)),
     Case("fake-checker-in-sys-modules", "flagged: fails a clean re-check",
          lambda ctx: with_code_after(wrong(), "sigmoid", FAKE_CHECKER)),
@@ -263,8 +265,8 @@ CASES = [
     Case("reads-course-files", "flagged: reads, writes or runs files",
          lambda ctx: with_code_after(correct(), "sigmoid",
                                      "hidden = open('../../../source/ps1_forward/ps1_forward.ipynb').read()\n")),
-    Case("writes-outside-submission", "flagged: reads, writes or runs files", writes_outside),
-    Case("edits-the-gradebook", "flagged: reads, writes or runs files", edits_the_gradebook),
+    Case("writes-outside-submission", "flagged: refused by the sandbox", writes_outside),
+    Case("edits-the-gradebook", "flagged: refused by the sandbox (OperationalError: attempt to write a readonly database)", edits_the_gradebook),
 ]
 
 # Honest students: their grades must be the same with and without the corpus in the batch.

@@ -12,6 +12,10 @@ c = get_config()  # noqa: F821 - provided by nbgrader when it executes this file
 
 c.CourseDirectory.course_id = "from-memory"
 c.CourseDirectory.root = "."
+# The gradebook is sqlite's gradebook.db unless a database server is named, e.g.
+# FROM_MEMORY_DB_URL=postgresql://grader@dbhost/course (what `from-memory --db URL` sets).
+if os.environ.get("FROM_MEMORY_DB_URL"):
+    c.CourseDirectory.db_url = os.environ["FROM_MEMORY_DB_URL"]
 # Only notebooks travel from source/ to release/; nothing else of the instructor's folder.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.py", "*.json"]
 

@@ -1,0 +1,188 @@
+"""Autograde on a Dask cluster: the notebooks run on its workers, the grades are recorded here.
+
+:func:`from_memory.grading.autograde` hands each sanitized notebook to an executor with
+four methods (``has_room``, ``submit``, ``results``, ``close``). The local one is a pool
+of forked processes; :class:`DaskExecutor` is the same interface over a
+``dask.distributed.Client``: every notebook becomes one Dask task, and the task runs the
+notebook exactly as a local worker does (:class:`from_memory.grading._Kernel`: nbgrader's
+``Execute`` preprocessor, the kernel under the same ``RLIMIT_AS`` wrapper, the same
+wall-clock watchdog, the same kernel environment). Sanitizing and recording stay in the
+process that called ``autograde``, so the gradebook still has one writer, sqlite or
+PostgreSQL alike, and the grades equal the local pool's.
+
+A worker that dies while it runs a notebook (killed, out of memory, its machine gone)
+does not lose that notebook: the scheduler reschedules the task on another worker, up to
+``distributed.scheduler.allowed-failures`` times (default 3); after that, or when the
+task cannot be run at all, the notebook is recorded as failed with a one-line reason.
+The kernel started by a dead worker notices its parent is gone and exits (ipykernel's
+parent poller), so it leaves nothing running.
+
+Files: the task carries the sanitized notebook and the other (small) files of its
+``autograded/<student>/<ps>/`` folder. A worker that sees the very same notebook at the
+same path (one machine, or a shared file system) runs it in place, like the local pool;
+any other worker writes the files to a temporary folder and runs it there.
+
+    from from_memory.grading import autograde
+    autograde(".", scheduler="tcp://10.0.0.5:8786")        # or: from-memory autograde --scheduler ...
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from .course import CourseError
+from .grading import QUEUE_AHEAD, _Job, _Kernel, _limited_kernel_manager, _one_line, _Result
+
+# Files of a notebook's folder shipped with its task, at most (the notebooks of this
+# course come alone; a folder with data files is shipped too, up to this size).
+MAX_SHIPPED_BYTES = 64 * 1024 * 1024
+# Dask retries a task whose function raised; our task catches the notebook's own
+# failures, so this only covers a worker-side hiccup (a full disk, a lost temp folder).
+TASK_RETRIES = 1
+
+
+class SchedulerError(CourseError):
+    """The Dask scheduler cannot be reached or used; ``str()`` is one line."""
+
+
+def _folder_files(notebook: str) -> dict[str, bytes]:
+    """The files of the notebook's folder, by relative path (the notebook included)."""
+    folder = Path(notebook).parent
+    files, total = {}, 0
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            data = path.read_bytes()
+            total += len(data)
+            if total > MAX_SHIPPED_BYTES:
+                raise ValueError(
+                    f"{folder} holds more than {MAX_SHIPPED_BYTES // 2**20} MB: too much to ship to a Dask worker"
+                )
+            files[path.relative_to(folder).as_posix()] = data
+    return files
+
+
+def _same_file(path: str, data: bytes) -> bool:
+    try:
+        return Path(path).read_bytes() == data
+    except OSError:
+        return False
+
+
+def run_notebook(job: _Job, files: dict[str, bytes], config, memory_mb, timeout, verbose=False) -> _Result:
+    """The Dask task: execute one sanitized notebook on this worker; never raises for the notebook's sake.
+
+    Runs in place when this worker sees the same notebook at ``job.path``; otherwise in a
+    temporary copy of its folder, removed afterwards.
+    """
+    from . import course
+
+    course.skip_slow_unused_imports()
+    name = os.path.basename(job.path)
+    scratch = None
+    if not _same_file(job.path, files[name]):
+        scratch = tempfile.mkdtemp(prefix="from-memory-")
+        folder = Path(scratch) / Path(job.path).parent.name
+        for relative, data in files.items():
+            target = folder / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        job = _Job(job.key, str(folder / name), job.kernel_env)
+    try:
+        kernel = _Kernel(job, config, _limited_kernel_manager(memory_mb), quiet=not verbose)
+        return kernel.run(timeout)
+    finally:
+        if scratch:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+class DaskExecutor:
+    """Executor over a Dask cluster, with the local pool's interface (see the module docstring).
+
+    ``scheduler`` is the address of a running scheduler (``tcp://host:8786``) or an
+    existing ``dask.distributed.Client``. ``jobs`` caps the notebooks in flight at
+    ``jobs * (1 + QUEUE_AHEAD)`` (default: from the cluster's threads, looked up as it grows).
+    """
+
+    def __init__(self, scheduler, jobs, config, memory_mb, timeout, verbose=False):
+        try:
+            from distributed import Client
+        except ImportError:
+            raise SchedulerError(
+                "--scheduler needs Dask: pip install 'from-memory[scale]' (dask[distributed])"
+            ) from None
+        if isinstance(scheduler, Client):
+            self.client, self.own_client = scheduler, False
+        else:
+            try:
+                self.client = Client(scheduler, timeout="20s", set_as_default=False)
+            except (OSError, TimeoutError, ValueError) as error:
+                raise SchedulerError(f"cannot reach the Dask scheduler at {scheduler}: {_one_line(error)}") from None
+            self.own_client = True
+        self.jobs = jobs
+        self.args = (config, memory_mb, timeout, verbose)
+        self.timeout = timeout
+        self.futures: dict = {}  # future -> job key
+        self.ready: list[_Result] = []  # failed before reaching Dask
+        self.done: queue.Queue = queue.Queue()  # futures, put there by Dask as they finish
+
+    def _capacity(self) -> int:
+        threads = self.jobs or sum(self.client.nthreads().values()) or 1
+        return threads * (1 + QUEUE_AHEAD)
+
+    def has_room(self) -> bool:
+        return len(self.futures) < self._capacity()
+
+    def submit(self, job: _Job) -> None:
+        try:
+            files = _folder_files(job.path)
+        except (OSError, ValueError) as error:
+            self.ready.append(_Result(job.key, False, reason=_one_line(error)))
+            return
+        future = self.client.submit(
+            run_notebook, job, files, *self.args,
+            key=f"autograde-{os.getpid()}-{job.key}-{time.time_ns()}",
+            pure=False, retries=TASK_RETRIES,
+        )
+        self.futures[future] = job.key
+        future.add_done_callback(self.done.put)
+
+    def results(self) -> list[_Result]:
+        """Wait a little; return the results that arrived (a task that could not run comes back failed)."""
+        out, self.ready = self.ready, []
+        done = []
+        try:
+            done.append(self.done.get(timeout=0.05 if out or not self.futures else 0.5))
+            while True:
+                done.append(self.done.get_nowait())
+        except queue.Empty:
+            pass
+        for future in done:
+            key = self.futures.pop(future, None)
+            if key is not None:
+                out.append(self._result(future, key))
+        return out
+
+    def _result(self, future, key) -> _Result:
+        from distributed import KilledWorker
+
+        if future.status == "finished":
+            return future.result()
+        if future.cancelled():
+            return _Result(key, False, reason="the Dask task was cancelled (scheduler restarted or lost)")
+        error = future.exception()
+        if isinstance(error, KilledWorker):
+            return _Result(key, False, reason="each Dask worker that ran it died (Dask gave up after its allowed-failures)")
+        return _Result(key, False, reason=f"the Dask task failed: {_one_line(error)}")
+
+    def close(self) -> None:
+        if self.futures:
+            self.client.cancel(list(self.futures))
+            self.futures.clear()
+        if self.own_client:
+            self.client.close()
+

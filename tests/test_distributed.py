@@ -1,0 +1,240 @@
+"""Autograde on a Dask cluster: a 2-worker LocalCluster against the local pool.
+
+One temporary copy of the course (config, source/, release/) is released once; each
+test copies it and hands in submissions made by :mod:`from_memory.submissions`, named
+by outcome. The cluster (2 worker processes, 1 thread each, behind nannies) is shared
+by the module; the tests that kill a worker come last and wait for it to be back.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from from_memory import course, submissions
+from from_memory.grading import autograde
+
+distributed = pytest.importorskip("distributed", reason="needs the `scale` extra: pip install -e '.[scale]'")
+
+pytestmark = pytest.mark.nbgrader
+
+REPO = Path(__file__).resolve().parents[1]
+PS = "ps1_forward"
+STEP = "forward"
+SLEEP = 6  # seconds a "slow" notebook sleeps: long enough to be killed mid-notebook
+
+
+@pytest.fixture(scope="module")
+def released(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("released") / "course"
+    root.mkdir()
+    shutil.copy(REPO / "nbgrader_config.py", root)
+    shutil.copytree(REPO / "source" / PS, root / "source" / PS)
+    shutil.copytree(REPO / "release" / PS, root / "release" / PS)
+    course.release(root, [PS])
+    return root
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as local, distributed.Client(local) as client:
+        yield local, client
+
+
+def class_of(released: Path, folder: Path, made: dict) -> Path:
+    """A copy of the released course with ``made`` ({student: notebook}) handed in."""
+    root = shutil.copytree(released, folder)
+    for student, nb in made.items():
+        submissions.write_submission(nb, root, student, PS)
+    return root
+
+
+def gradebook(root: Path) -> dict:
+    """{(student, grade cell): (auto_score, needs_manual_grade)} as nbgrader's gradebook has them."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}", "from-memory") as gb:
+        return {
+            (sub.student.id, grade.name): (grade.auto_score, grade.needs_manual_grade)
+            for sub in gb.assignment_submissions(PS)
+            for nb in sub.notebooks
+            for grade in nb.grades
+        }
+
+
+def planted() -> str:
+    code = submissions.solution_code(PS)[STEP]
+    old = "layer_2 = sigmoid(np.dot(layer_1, synapse_1))"
+    assert code.count(old) == 1
+    return code.replace(old, "layer_2 = np.dot(layer_1, synapse_1)")  # the output's sigmoid forgotten
+
+
+def slow() -> str:
+    """The reference ``forward`` after a sleep; each run appends "<kernel pid> <parent pid>" to runs.txt.
+
+    (The file is in the kernel's own folder: the only place a grading kernel may write.)
+    """
+    return (
+        "import os, time\n"
+        "with open('runs.txt', 'a') as f:\n"
+        "    f.write(f'{os.getpid()} {os.getppid()}\\n')\n"
+        f"time.sleep({SLEEP})\n" + submissions.solution_code(PS)[STEP]
+    )
+
+
+def runs(marker: Path) -> list[tuple[int, int]]:
+    if not marker.exists():
+        return []
+    lines = [line.split() for line in marker.read_text().splitlines()]
+    return [(int(line[0]), int(line[1])) for line in lines if len(line) == 2]  # whole lines only
+
+
+def kill_the_worker_running_it(client, marker: Path) -> int:
+    """Wait for the first run of the slow notebook, then SIGKILL the Dask worker running it."""
+    deadline = time.monotonic() + 90
+    while not runs(marker):
+        assert time.monotonic() < deadline, "the slow notebook never started"
+        time.sleep(0.1)
+    parent = runs(marker)[0][1]
+    workers = client.run(os.getpid)  # {address: pid}
+    assert parent in workers.values(), "the kernel should be a child of a Dask worker process"
+    os.kill(parent, signal.SIGKILL)
+    return parent
+
+
+def gone(pid: int, within: float) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_dask_grades_equal_the_local_pool(released, cluster, tmp_path):
+    """Do a LocalCluster and the local pool leave the same gradebook, outcomes and folders?"""
+    _, client = cluster
+    made = {
+        "passes-all": submissions.passes_all(PS),
+        "blank": submissions.blank(PS),
+        f"fails-{STEP}": submissions.with_function(PS, STEP, planted()),
+        "kernel-crash": submissions.with_function(PS, STEP, "import os\nos._exit(1)"),
+    }
+    local = class_of(released, tmp_path / "local", made)
+    dask = class_of(released, tmp_path / "dask", made)
+    by_pool = autograde(local, jobs=2, timeout=120, progress=False)
+    by_dask = autograde(dask, timeout=120, progress=False, scheduler=client.scheduler.address)
+
+    expected = gradebook(local)
+    assert gradebook(dask) == expected
+    # The class spreads over outcomes: full marks, nothing, one step's points, a crash.
+    scores = {o.student: (o.status, o.score, o.reason) for o in by_pool}
+    assert scores["passes-all"][:2] == ("graded", 5.0)
+    assert scores["blank"][:2] == ("graded", 0.0)
+    assert 0 < scores[f"fails-{STEP}"][1] < 5
+    assert scores["kernel-crash"] == ("failed", None, "kernel died (exit code 1)")
+    assert {o.student: (o.status, o.score, o.reason) for o in by_dask} == scores
+    assert sorted(p.name for p in (dask / "autograded").iterdir()) == sorted(
+        p.name for p in (local / "autograded").iterdir()
+    )
+
+
+def test_dask_keeps_the_time_and_memory_limits(released, cluster, tmp_path):
+    """Inside a Dask task, does a hanging notebook time out and a huge allocation fail in the kernel?"""
+    _, client = cluster
+    reference = submissions.solution_code(PS)[STEP]
+    root = class_of(released, tmp_path / "course", {
+        "passes-all": submissions.passes_all(PS),
+        "hangs": submissions.with_function(PS, STEP, "while True:\n    pass"),
+        "hog": submissions.with_function(PS, STEP, "big = bytearray(3 * 1024 ** 3)\n" + reference),
+    })
+    started = time.monotonic()
+    outcomes = autograde(root, timeout=15, memory_mb=1536, progress=False, scheduler=client)
+    assert time.monotonic() - started < 90
+    by_student = {o.student: o for o in outcomes}
+    assert (by_student["passes-all"].status, by_student["passes-all"].score) == ("graded", 5.0)
+    assert by_student["hangs"].failed
+    assert by_student["hangs"].reason.startswith("timed out after 15 s")
+    assert by_student["hog"].status == "graded"  # the allocation failed inside the kernel, not the worker
+    import nbformat
+
+    nb = nbformat.read(root / "autograded" / "hog" / PS / f"{PS}.ipynb", as_version=4)
+    errors = [o.ename for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert "MemoryError" in errors
+
+
+def test_a_notebook_whose_worker_is_killed_is_rerun_on_another(released, cluster, tmp_path):
+    """Killed worker mid-notebook: is the notebook run again and graded, and its old kernel gone?"""
+    _local, client = cluster
+    client.wait_for_workers(2, timeout=60)
+    root = class_of(released, tmp_path / "course", {
+        "slow": submissions.with_function(PS, STEP, slow()),
+        "passes-all": submissions.passes_all(PS),
+    })
+    marker = root / "autograded" / "slow" / PS / "runs.txt"
+    graded = {}
+
+    def grade():
+        graded["outcomes"] = autograde(root, timeout=120, progress=False, scheduler=client)
+
+    thread = threading.Thread(target=grade)
+    thread.start()
+    killed = kill_the_worker_running_it(client, marker)
+    thread.join(180)
+    assert not thread.is_alive()
+
+    by_student = {o.student: o for o in graded["outcomes"]}
+    assert set(by_student) == {"slow", "passes-all"}
+    assert (by_student["slow"].status, by_student["slow"].score) == ("graded", 5.0)
+    first, second = runs(marker)
+    assert second[1] != killed  # run again, by another worker process
+    assert gone(first[0], within=10), "the dead worker's kernel should exit by itself"
+    book = gradebook(root)
+    assert {cell: v for (s, cell), v in book.items() if s == "slow"} == {
+        cell: v for (s, cell), v in book.items() if s == "passes-all"
+    }
+
+
+def test_a_notebook_is_flagged_when_dask_gives_up_on_it(released, cluster, tmp_path):
+    """With no retries left after a worker death, is the notebook flagged with a reason, not lost?"""
+    local, client = cluster
+    client.wait_for_workers(2, timeout=60)
+    root = class_of(released, tmp_path / "course", {
+        "slow": submissions.with_function(PS, STEP, slow()),
+        "passes-all": submissions.passes_all(PS),
+    })
+    marker = root / "autograded" / "slow" / PS / "runs.txt"
+    allowed = local.scheduler.allowed_failures
+    local.scheduler.allowed_failures = 0  # the first worker death is the last
+    graded = {}
+    thread = threading.Thread(
+        target=lambda: graded.setdefault("outcomes", autograde(root, timeout=120, progress=False, scheduler=client))
+    )
+    try:
+        thread.start()
+        kill_the_worker_running_it(client, marker)
+        killed_runs = runs(marker)
+        thread.join(180)
+    finally:
+        local.scheduler.allowed_failures = allowed
+    assert not thread.is_alive()
+
+    by_student = {o.student: o for o in graded["outcomes"]}
+    assert set(by_student) == {"slow", "passes-all"}
+    assert by_student["passes-all"].status == "graded"
+    assert by_student["slow"].failed
+    assert "Dask worker" in by_student["slow"].reason
+    assert "died" in by_student["slow"].reason
+    assert len(killed_runs) == 1
+    assert not (root / "autograded" / "slow" / PS).exists()  # as nbgrader leaves a failed submission
+    assert all(score is None for (student, _), (score, _) in gradebook(root).items() if student == "slow")

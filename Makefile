@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-stamp
 # nbgrader runs `alembic` in a subprocess on a fresh gradebook: the venv's bin/ must be on PATH.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: install demo test test-slow test-postgres bench-scale reference release clean bench-oracle mutation
+.PHONY: install demo test test-slow test-postgres bench bench-scale reference release clean bench-oracle mutation
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ test-postgres: $(STAMP)
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
 	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); $$SUDO apt-get update -q && $$SUDO apt-get install -y -q postgresql; }
 	$(BIN)/python -m pytest -m postgres
+
+# Stock serial `nbgrader autograde` vs `from-memory autograde` vs bare nbclient, one class.
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_autograde.py
 
 bench-scale: $(STAMP)
 	$(BIN)/python benchmarks/bench_scale.py

@@ -44,7 +44,15 @@ SEED_BUGS = (
 )
 
 # Ways a correct solution can be written differently (see :func:`restyle`).
-STYLES = ("matmul_operator", "np_dot", "renamed", "commented", "printing", "helper_cell")
+STYLES = (
+    "matmul_operator",
+    "np_dot",
+    "np_transpose",
+    "renamed",
+    "commented",
+    "printing",
+    "helper_cell",
+)
 
 
 # -- who did what ---------------------------------------------------------------
@@ -91,7 +99,7 @@ ROSTER: dict[str, tuple[Work, dict[str, Work]]] = {
     ),
     "radia": (wrong(1), {"ps4": CORRECT, "ps5": CORRECT, "ps6": BLANK}),
     "ken": (
-        messy("printing", "helper_cell", "renamed"),
+        messy("printing", "helper_cell", "renamed", "np_transpose"),
         {"ps2": wrong(0, SEED_BUGS[0]), "ps4": wrong(0, SEED_BUGS[1])},
     ),
     "hedy": (CORRECT, {"ps1": Work("flagged", deleted_test="forward")}),
@@ -198,7 +206,7 @@ def plan(assignments: dict, catalog, students=None) -> list[PlannedSubmission]:
                 for mutant in chosen:
                     kind = "seed_bug" if mutant.slug in SEED_BUGS else "mutant"
                     plants.append(Plant(mutant.step, kind, mutant.slug))
-                    expected[mutant.step] = "fail"
+                    expected.update(_outcomes_of(mutant, steps))
                     mistakes[mutant.step] = mutant.slug
             elif work.variant != "correct":
                 raise ValueError(f"{student}: unknown variant {work.variant!r}")
@@ -206,6 +214,25 @@ def plan(assignments: dict, catalog, students=None) -> list[PlannedSubmission]:
                 PlannedSubmission(student, ps, work.variant, tuple(plants), expected, mistakes)
             )
     return plans
+
+
+def _outcomes_of(mutant, steps: list[str]) -> dict[str, str]:
+    """The expected outcome of every graded step that calls the mutated function.
+
+    The mutant's own step fails: that is what a catalog mutant is. The capstone's function
+    is also graded by lenient property steps (it runs, it learns, ...), which a mutant may
+    well pass: their expectation is the checker's verdict on the mutant (so those entries
+    do not test the checker). Stand-in catalogs without functions only fail their own step.
+    """
+    outcomes = {mutant.step: "fail"}
+    if not hasattr(mutant, "function"):
+        return outcomes
+    from from_memory import checks
+
+    for step in steps:
+        if step != mutant.step and checks.function_of(step) == mutant.step:
+            outcomes[step] = "pass" if checks.run_step(step, mutant.function).passed else "fail"
+    return outcomes
 
 
 def _interleaved(mutants: list, steps: list[str]) -> list:
@@ -312,6 +339,8 @@ def restyle(code: str, styles: tuple[str, ...]) -> str:
         tree = _ToMatmul().visit(tree)
     if "np_dot" in styles:
         tree = _ToNpDot().visit(tree)
+    if "np_transpose" in styles:
+        tree = _ToNpTranspose().visit(tree)
     if "renamed" in styles:
         for function in [n for n in tree.body if isinstance(n, ast.FunctionDef)]:
             _rename_locals(function)
@@ -359,6 +388,17 @@ class _ToNpDot(ast.NodeTransformer):
         self.generic_visit(node)
         if isinstance(node.op, ast.MatMult):
             return _np_dot(node.left, node.right)
+        return node
+
+
+class _ToNpTranspose(ast.NodeTransformer):
+    """``a.T`` becomes ``np.transpose(a)``."""
+
+    def visit_Attribute(self, node):
+        self.generic_visit(node)
+        if node.attr == "T" and isinstance(node.ctx, ast.Load):
+            function = ast.Attribute(ast.Name("np", ast.Load()), "transpose", ast.Load())
+            return ast.Call(function, [node.value], [])
         return node
 
 

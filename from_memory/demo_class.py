@@ -6,7 +6,7 @@ set is one of four kinds of variant:
 
 * ``correct``: the reference solution in every answer cell;
 * ``messy``: correct, written differently: other spellings of the same numpy
-  (``a @ b``, ``np.dot(a, b)``, ``a.dot(b)``), other local variable names, comments,
+  (``a @ b``, ``np.dot(a, b)``, ``a.dot(b)``, ``np.transpose(a)``), other local names, comments,
   extra prints, an extra scratch cell. It must still get full marks;
 * ``wrong``: correct except for one or two functions replaced by a mutant of the
   catalog (:mod:`from_memory.mutants`), among them the two bugs of the seed notebook
@@ -64,7 +64,7 @@ class Work:
 
     variant: str  # "correct" | "messy" | "wrong" | "blank" | "flagged"
     styles: tuple[str, ...] = ()  # messy: which of STYLES
-    mutants: int = 0  # wrong: how many catalog mutants to plant (drawn in catalog order)
+    mutants: int = 0  # wrong: how many catalog mutants to plant (in turn, one step after another)
     slugs: tuple[str, ...] = ()  # wrong: these catalog mutants, where they fit the problem set
     deleted_test: str = ""  # flagged: the step whose test cell was deleted
 

@@ -223,6 +223,7 @@ def collect(course_root) -> list[AssignmentResults]:
         )
     hints = _known_hints()
     status = _autograde_status(course_root)
+    integrity = _integrity_flags(course_root)
     results = []
     with Gradebook(url) as gradebook:
         students = sorted(s.id for s in gradebook.students)
@@ -232,7 +233,9 @@ def collect(course_root) -> list[AssignmentResults]:
             for submission in sorted(assignment.submissions, key=lambda s: s.student.id):
                 submitted.add(submission.student.id)
                 entry.submissions.append(
-                    _read_submission(course_root, assignment.name, submission, hints, status)
+                    _read_submission(
+                        course_root, assignment.name, submission, hints, status, integrity
+                    )
                 )
             entry.students_without_submission = [s for s in students if s not in submitted]
             if entry.submissions:
@@ -246,7 +249,7 @@ def collect(course_root) -> list[AssignmentResults]:
 
 
 def _read_submission(
-    course_root: Path, assignment: str, submission, hints: dict, status: dict
+    course_root: Path, assignment: str, submission, hints: dict, status: dict, integrity: dict
 ) -> SubmissionResult:
     """Scores are the automatic part: the graded code cells (``test_<step>``).
 
@@ -295,7 +298,10 @@ def _read_submission(
         flags.append("no automatic score for " + ", ".join(f"`{s}`" for s in unscored))
     if manual:
         flags.append("needs manual grading: " + ", ".join(f"`{s}`" for s in manual))
-    flags.extend(_integrity_flags(course_root).get((student, assignment), []))
+    found = integrity.get((student, assignment), [])
+    # the verify stage knows for sure what the missing-cell guess above only suspects
+    flags = [f for f in flags if not any(_same_cell(f, reason) for reason in found)]
+    flags.extend(found)
     return SubmissionResult(
         assignment=assignment,
         student=student,
@@ -311,6 +317,12 @@ def message_kind(message: str) -> str:
     """``message`` with its numbers (outside backticks) replaced by ``…``."""
     parts = message.split("`")
     return "`".join(part if i % 2 else NUMBER.sub("…", part) for i, part in enumerate(parts))
+
+
+def _same_cell(flag: str, reason: str) -> bool:
+    """Do both texts name the same missing test cell?"""
+    cell = re.match(r"test cell (`[^`]+`) is missing", flag)
+    return bool(cell) and cell.group(1) in reason
 
 
 def _position(order: list, name: str) -> tuple:
@@ -392,7 +404,9 @@ def _integrity_flags(course_root: Path) -> dict:
     except ImportError:
         return {}
     kinds = tuple(k for k in KINDS if k != "autograde")
-    return {key: [f.reason for f in found] for key, found in read_findings(course_root, kinds).items()}
+    return {
+        key: [f.reason for f in found] for key, found in read_findings(course_root, kinds).items()
+    }
 
 
 def _known_hints() -> dict:

@@ -264,6 +264,29 @@ def test_does_a_flag_give_the_autograders_reason_for_a_missing_notebook(tmp_path
     assert "no autograded notebook `ps1.ipynb` (kernel died (exit code 1))" in katherine.flags
 
 
+def test_does_a_verify_finding_replace_the_reports_own_guess(course, monkeypatch, tmp_path):
+    import json
+    import shutil
+
+    root = tmp_path / "course"
+    shutil.copytree(course, root)  # the config's relative db_url now names the copy
+    row = {
+        "student": "edsger",
+        "assignment": "ps1",
+        "notebook": "ps1",
+        "findings": [
+            {"kind": "structure", "reason": "test cell `test_forward` was deleted", "where": ""}
+        ],
+    }
+    (root / "reports").mkdir(exist_ok=True)
+    (root / "reports" / "integrity.json").write_text(json.dumps([row]))
+    monkeypatch.setattr(report, "_known_hints", dict)
+    ps1 = next(a for a in report.collect(root) if a.name == "ps1")
+    edsger = next(s for s in ps1.submissions if s.student == "edsger")
+    assert "test cell `test_forward` was deleted" in edsger.flags
+    assert not any("(deleted?)" in flag for flag in edsger.flags)
+
+
 def test_does_the_report_say_clearly_when_there_is_no_gradebook(tmp_path):
     with pytest.raises(report.NothingToReport, match="no gradebook"):
         report.write_report(tmp_path)
@@ -290,7 +313,7 @@ def test_does_the_report_of_a_really_autograded_demo_class_agree_with_its_manife
     """Release, hand in the demo class, autograde with nbgrader, report: every step as planned."""
     import shutil
 
-    from from_memory import course, demo_class, grading
+    from from_memory import checks, course, demo_class, grading
 
     repo = Path(__file__).resolve().parents[1]
     shutil.copy(repo / "nbgrader_config.py", tmp_path)
@@ -310,7 +333,8 @@ def test_does_the_report_of_a_really_autograded_demo_class_agree_with_its_manife
             got = "flagged" if step.needs_manual_grade else "pass" if step.passed else "fail"
             expected = plan.expected[step.step]
             # a visible assert may catch a planted mistake before the hidden check names it
-            named = step.misconception in (None, plan.mistakes.get(step.step))
+            planted = plan.mistakes.get(checks.function_of(step.step))
+            named = step.misconception in (None, planted)
             if got != expected or (got == "fail" and not (step.message and named)):
                 mismatches.append(
                     (plan.student, plan.assignment, step.step, expected, got, step.message)

@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-stamp
 # nbgrader runs `alembic` in a subprocess on a fresh gradebook: the venv's bin/ must be on PATH.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: install demo test test-slow test-postgres bench bench-scale reference release clean bench-oracle mutation
+.PHONY: install demo test test-slow test-postgres bench bench-scale reference release clean bench-oracle mutation adversarial
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ reference: $(STAMP)
 
 mutation: $(STAMP)
 	$(BIN)/python -m from_memory.mutation
+
+# Hostile and broken submissions through the whole pipeline; last line: adversarial: K/N as expected
+adversarial: $(STAMP)
+	$(BIN)/python -m from_memory.adversarial
 
 bench-oracle: $(STAMP)
 	$(BIN)/python benchmarks/bench_oracle.py

@@ -69,8 +69,23 @@ def cmd_feedback(args) -> int:
     return 0
 
 
+def cmd_verify(args) -> int:
+    from .verify import INTEGRITY_FILE, verify
+
+    results = verify(args.root, args.assignments, student=args.student, jobs=args.jobs)
+    for result in results:
+        print(result.line())
+    flagged = sum(r.flagged for r in results)
+    print(f"{len(results) - flagged} ok, {flagged} flagged; reasons kept in {INTEGRITY_FILE} "
+          f"(and in the grades' flag column after `{PROG} grades`)")
+    return 0
+
+
 def cmd_grades(args) -> int:
+    from .verify import add_flag_column
+
     path = course.export_grades(args.root, verbose=args.verbose)
+    add_flag_column(args.root)
     print(f"grades: {path}")
     return 0
 
@@ -110,7 +125,7 @@ def cmd_demo(args) -> int:
 
 
 def demo(course_root, *, jobs: int | None = None, verbose: bool = False) -> int:
-    """The whole loop on the demo class: release, hand in, autograde, feedback, grades, report."""
+    """The whole loop on the demo class: release, hand in, autograde, verify, feedback, grades, report."""
     from .grading import autograde
 
     root = Path(course_root).resolve()
@@ -132,11 +147,20 @@ def demo(course_root, *, jobs: int | None = None, verbose: bool = False) -> int:
         print(f"  flagged {o.line()}")
     step(f"  -> {len(outcomes) - len(failed)} graded, {len(failed)} flagged, in {root / 'autograded'}"
          f" and {root / 'gradebook.db'}")
+    step("verify: structure, static scan and a clean re-check of every submission")
+    from .verify import add_flag_column, verify
+
+    checked = verify(root, jobs=jobs)
+    for result in checked:
+        if result.flagged:
+            print(f"  {result.line()}")
+    step(f"  -> {sum(r.flagged for r in checked)} of {len(checked)} notebooks flagged, in {root / 'reports'}")
     step("feedback: one HTML page per graded notebook")
     files = course.feedback(root, jobs=jobs, verbose=verbose)
     step(f"  -> {len(files)} pages in {root / 'feedback'}")
     step("grades: nbgrader export")
     step(f"  -> {course.export_grades(root, verbose=verbose)}")
+    add_flag_column(root)
     step("report: the class report")
     step(f"  -> {_write_report(root)}")
     return 0
@@ -169,9 +193,14 @@ examples:
 examples:
   from-memory report                     # -> reports/class_report.html
 """,
+    "verify": """\
+examples:
+  from-memory verify                     # every submission, after autograde
+  from-memory verify ps1_forward --student ada
+""",
     "demo": """\
 examples:
-  from-memory demo                       # release, demo class, autograde, feedback, grades, report
+  from-memory demo                       # release, demo class, autograde, verify, feedback, grades, report
   from-memory demo --jobs 2 -v
 """,
 }
@@ -243,6 +272,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("feedback", cmd_feedback, "Generate HTML feedback for autograded notebooks.")
     p.add_argument("assignments", nargs="*", metavar="PS", help="assignments (default: all in source/)")
+
+    p = add("verify", cmd_verify, "Check submissions after autograde: structure, static scan, clean re-check.")
+    p.add_argument("assignments", nargs="*", metavar="PS", help="assignments (default: all in source/)")
+    p.add_argument("--student", metavar="S", help="verify only this student")
 
     add("grades", cmd_grades, "Export the gradebook to reports/grades.csv (a row per student and assignment).")
     add("report", cmd_report, "Write the class report (reports/class_report.html).")

@@ -165,16 +165,25 @@ def _trusted_statements(source: str) -> str:
     return ast.unparse(ast.Module(body=keep, type_ignores=[]))
 
 
-def graded_steps(notebook) -> dict[str, str]:
-    """``{test cell grade_id: step}`` for the test cells that call a check."""
-    steps = {}
+def graded_calls(notebook) -> dict[str, tuple[str, str]]:
+    """``{test cell grade_id: (step, name of the function checked)}`` for the test cells that call a check.
+
+    The two differ when one function is graded on several properties
+    (``check_thirteen_line_network_learns(thirteen_line_network)``).
+    """
+    calls = {}
     for cell in notebook.cells:
         meta = cell.metadata.get("nbgrader", {})
         if cell.cell_type == "code" and meta.get("grade"):
             match = CHECK_CALL.search(cell.source)
             if match:
-                steps[meta["grade_id"]] = match.group(1)
-    return steps
+                calls[meta["grade_id"]] = (match.group(1), match.group(2))
+    return calls
+
+
+def graded_steps(notebook) -> dict[str, str]:
+    """``{test cell grade_id: step}`` for the test cells that call a check."""
+    return {grade_id: step for grade_id, (step, _) in graded_calls(notebook).items()}
 
 
 def _restore(pristine) -> list[str]:
@@ -222,8 +231,8 @@ def _recheck_here(path: str) -> dict:
         except Exception:  # a broken cell leaves its names undefined; the check says so
             continue
     results = {}
-    for grade_id, step in graded_steps(notebook).items():
-        verdict = checks.run_step(step, namespace.get(step))
+    for grade_id, (step, function) in graded_calls(notebook).items():
+        verdict = checks.run_step(step, namespace.get(function))
         tampered = _restore(pristine)
         if tampered:
             results[grade_id] = {"passed": False, "message": f"`{step}` changed the grader's tools while being "

@@ -220,7 +220,10 @@ def _recheck_child(conn, path: str, memory_mb: int | None) -> None:
     if memory_mb:
         limit = int(memory_mb) * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    sandbox.confine(["/dev/null"])
+    quiet = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(quiet, 1)  # the students' prints and numpy's warnings are not the grader's output
+    os.dup2(quiet, 2)
+    sandbox.confine([os.devnull])
     send = conn.send_bytes  # bound before any student definition runs
     text = json.dumps(integrity._recheck_here(path))
     send(text.encode())

@@ -1,0 +1,192 @@
+"""The verify stage: does it see tampered structure, hidden code, refused writes and faked passes?"""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from from_memory import sandbox, submissions, verify
+from from_memory.adversarial import load_corpus
+
+corpus = load_corpus()
+PS = corpus.PS
+CASES = {case.name: case for case in corpus.CASES}
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _built(name, tmp_path):
+    return CASES[name].build(corpus.Context(tmp_path, tmp_path / "canary"))
+
+
+STRUCTURE_TABLE = [
+    ("test-cell-deleted", ["test cell `test_forward` was deleted"]),
+    ("test-cell-duplicated", ["cell `test_sigmoid` appears 2 times"]),
+    ("test-cells-reordered", ["cells are out of order (`test_forward` was moved)"]),
+    ("test-cell-points-inflated", ["the nbgrader metadata of `test_forward` was changed (points)"]),
+    ("test-cell-marked-ungraded", ["the nbgrader metadata of `test_sigmoid` was changed (grade)"]),
+    ("test-cell-renamed-and-unlocked", [
+        "test cell `test_forward` was deleted",
+        "cell `my_own_cell` claims to be the instructor's (locked or graded) but is not part of the assignment",
+    ]),
+    ("fake-locked-cell-patching-numpy", [
+        "cell `setup_extra` claims to be the instructor's (locked or graded) but is not part of the assignment",
+    ]),
+    # nbgrader restores test cells' sources from the gradebook: an edit is harmless, not a flag
+    ("test-cell-edited-to-pass", []),
+    ("wrong-kernel", []),
+]
+
+
+@pytest.mark.parametrize(("case", "reasons"), STRUCTURE_TABLE, ids=[row[0] for row in STRUCTURE_TABLE])
+def test_structure_names_each_tampering_once(case, reasons, tmp_path):
+    found = verify.structure(_built(case, tmp_path), submissions.release_notebook(PS))
+    assert [f.reason for f in found] == reasons
+    assert all(f.kind == "structure" for f in found)
+
+
+def test_structure_of_every_honest_notebook_is_clean():
+    for ps in submissions.ASSIGNMENTS:
+        released = submissions.release_notebook(ps)
+        assert verify.structure(submissions.passes_all(ps), released) == []
+        assert verify.structure(submissions.blank(ps), released) == []
+
+
+def test_a_cell_marked_locked_by_the_student_is_still_scanned(tmp_path):
+    """Without the trusted view, the scan would skip the fake instructor's cell."""
+    from from_memory import integrity
+
+    submitted = _built("fake-locked-cell-patching-numpy", tmp_path)
+    assert integrity.scan(submitted) == []  # what the student hoped for
+    view = verify.trusted_view(submitted, submissions.release_notebook(PS))
+    assert [f.reason for f in integrity.scan(view)] == [
+        "changes a library it does not own (`np.isclose`)", "changes a library it does not own (`np.allclose`)"]
+    # the release's own locked cells stay locked
+    assert [c.metadata["nbgrader"]["grade_id"] for c in view.cells if c.metadata.get("nbgrader", {}).get("locked")] \
+        == [c.metadata["nbgrader"]["grade_id"] for c in submitted.cells[1:]
+            if c.metadata.get("nbgrader", {}).get("locked")]
+
+
+def _with_error(notebook, grade_id, ename, evalue):
+    for cell in notebook.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
+            cell.outputs = [nbformat.v4.new_output("error", ename=ename, evalue=evalue, traceback=[])]
+    return notebook
+
+
+def test_refused_writes_are_read_from_the_students_cells_only():
+    nb = submissions.passes_all(PS)
+    _with_error(nb, "sigmoid", "PermissionError", "[Errno 13] Permission denied: '/course/gradebook.db'")
+    _with_error(nb, "test_forward", "PermissionError", "[Errno 13] Permission denied: 'x'")  # the instructor's
+    _with_error(nb, "forward", "NameError", "name 'x' is not defined")  # an honest mistake
+    assert verify.refused_writes(nb) == [
+        ("sigmoid", "PermissionError: [Errno 13] Permission denied: '/course/gradebook.db'")]
+
+
+def _notebook_with(tmp_path, code, name="nb"):
+    """The source notebook of problem set 1 (its test cells hold the hidden checks), sigmoid replaced."""
+    notebook = submissions.source_notebook(PS)
+    for cell in notebook.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "sigmoid":
+            cell.source = code
+    path = tmp_path / f"{name}.ipynb"
+    nbformat.write(notebook, path)
+    return path
+
+
+def test_the_clean_recheck_passes_honest_code_and_fails_a_patched_grader(tmp_path):
+    honest = _notebook_with(tmp_path, submissions.solution_code(PS)["sigmoid"], "honest")
+    patched = _notebook_with(tmp_path, "import numpy as np\nnp.isclose = lambda a, b, **k: True\n"
+                                       "def sigmoid(x):\n    return x\n", "patched")
+    results = verify._recheck_all([honest, patched], jobs=2, timeout=60, memory_mb=4096)
+    assert all(r["passed"] for r in results[honest].values())
+    assert not results[patched]["test_sigmoid"]["passed"]
+    assert results[patched]["test_forward"]["passed"]  # the student's forward uses their sigmoid? no: the oracle's
+    kernel_says_passed = verify.disagreements(patched, results[patched])  # no outputs: every cell "passed"
+    assert [f.where for f in kernel_says_passed] == ["test_sigmoid"]
+
+
+def test_the_clean_recheck_cannot_write_files_and_is_stopped_when_it_hangs(tmp_path):
+    target = tmp_path / "written-at-definition-time.txt"
+    writes = _notebook_with(tmp_path, f"def sigmoid(x, _=open({str(target)!r}, 'w')):\n    return x\n", "writes")
+    hangs = _notebook_with(tmp_path, "class Forever:\n    while True:\n        pass\n", "hangs")
+    results = verify._recheck_all([writes, hangs], jobs=2, timeout=5, memory_mb=4096)
+    assert not target.exists()
+    assert results[writes]["test_sigmoid"]["message"] == "`sigmoid` is not defined: run the cell that defines it."
+    assert results[hangs] == {"*": {"passed": False, "message": "the clean re-check took over 5 s"}}
+
+
+def test_add_flag_column_joins_reasons_in_one_line_and_adds_missing_students(tmp_path):
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    (reports / "grades.csv").write_text(
+        "assignment,student_id,score,max_score\nps1,ada,5.0,5.0\nps1,bob,5.0,5.0\n")
+    findings = [{"kind": "scan", "reason": "changes a library it does not own (`np.isclose`)", "where": "sigmoid"},
+                {"kind": "recheck", "reason": "passed in the notebook but\nfails a clean re-check", "where": "t"}]
+    rows = [{"student": "bob", "assignment": "ps1", "notebook": "ps1", "findings": findings},
+            {"student": "ada", "assignment": "ps1", "notebook": "ps1", "findings": []},
+            {"student": "cy", "assignment": "ps1", "notebook": "ps1",
+             "findings": [{"kind": "autograde", "reason": "could not be graded: kernel died", "where": ""}]}]
+    (reports / "integrity.json").write_text(json.dumps(rows))
+    for _ in range(2):  # a second run refreshes the column instead of adding another
+        verify.add_flag_column(tmp_path)
+    with (reports / "grades.csv").open(newline="") as handle:
+        got = list(csv.DictReader(handle))
+    assert list(got[0]) == ["assignment", "student_id", "score", "max_score", "flag"]
+    assert [(r["student_id"], r["score"], r["flag"]) for r in got] == [
+        ("ada", "5.0", ""),
+        ("bob", "5.0", "changes a library it does not own (`np.isclose`); "
+                       "passed in the notebook but fails a clean re-check"),
+        ("cy", "", "could not be graded: kernel died"),
+    ]
+
+
+def test_flag_line_is_one_line_and_bounded():
+    line = verify.flag_line(["a\nb", "a b", "x" * 500])
+    assert "\n" not in line and line.startswith("a b; x") and len(line) == verify.LINE_LIMIT
+
+
+def test_the_class_report_lists_verify_flags_but_not_autograde_ones_twice(tmp_path):
+    from test_report import build_course
+
+    from from_memory import report
+
+    root = build_course(tmp_path)
+    (root / "reports").mkdir()
+    rows = [{"student": "ada", "assignment": "ps1", "notebook": "ps1", "findings": [
+        {"kind": "scan", "reason": "reads, writes or runs files (`open`)", "where": "forward"}]},
+        {"student": "katherine", "assignment": "ps1", "notebook": "ps1", "findings": [
+            {"kind": "autograde", "reason": "could not be graded: kernel died (exit code 1)", "where": ""}]}]
+    (root / "reports" / "integrity.json").write_text(json.dumps(rows))
+    by_key = {(s.student, a.name): s for a in report.collect(root) for s in a.submissions}
+    assert by_key[("ada", "ps1")].flags == ("reads, writes or runs files (`open`)",)
+    assert not any("could not be graded" in f for f in by_key[("katherine", "ps1")].flags)
+    assert not by_key[("ada", "ps2")].flagged
+
+
+def test_sandbox_refuses_writes_outside_the_given_folders(tmp_path):
+    """In a child process: confinement cannot be undone."""
+    inside, outside = tmp_path / "inside", tmp_path / "outside"
+    inside.mkdir()
+    outside.mkdir()
+    code = (
+        "import sys\nfrom pathlib import Path\nfrom from_memory import sandbox\n"
+        "inside, outside = map(Path, sys.argv[1:])\n"
+        "print(sandbox.confine([str(inside), '/dev/null']))\n"
+        "(inside / 'ok.txt').write_text('fine')\n"
+        "try:\n    (outside / 'no.txt').write_text('owned')\nexcept PermissionError:\n    print('refused')\n"
+        "import subprocess\nsubprocess.run(['sh', '-c', f'echo x > {outside}/shell.txt'], stderr=subprocess.DEVNULL)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(inside), str(outside)], capture_output=True, text=True,
+                          check=True)
+    assert (inside / "ok.txt").read_text() == "fine"
+    if sandbox.abi_version() >= 1:
+        assert done.stdout.split() == ["True", "refused"]
+        assert list(outside.iterdir()) == []  # not even through a child process
+    else:  # no Landlock here: confine says so and changes nothing
+        assert done.stdout.split() == ["False"]

@@ -462,11 +462,11 @@ def _overview_table(results: list[AssignmentResults]) -> str:
         rows.append(
             [
                 f'<a href="#{_e(a.name)}">{_e(a.name)}</a>',
-                str(len(a.submissions)),
+                len(a.submissions),
                 f"{mean:.1f} / {a.max_score:g}",
-                str(full),
-                str(len(a.flagged)),
-                str(a.answers_to_grade),
+                full,
+                len(a.flagged),
+                a.answers_to_grade,
             ]
         )
     header = ["assignment", "graded", "mean score", "full marks", "flagged", "answers to grade"]

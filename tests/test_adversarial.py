@@ -29,7 +29,7 @@ def _run_and_report(tmp_path, only=None):
 
 def test_a_few_hostile_cases_end_as_expected_without_touching_honest_students(tmp_path):
     rows = _run_and_report(tmp_path, QUICK)
-    assert [r.case for r in rows][: len(QUICK)] == QUICK
+    assert {r.case for r in rows} >= set(QUICK) | set(adversarial.load_corpus().CLEAN)
     assert any(r.case == "(files) nothing written outside" for r in rows)
     failing = [r for r in rows if not r.ok]
     assert not failing, adversarial.table(failing)

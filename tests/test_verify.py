@@ -106,7 +106,8 @@ def test_the_clean_recheck_passes_honest_code_and_fails_a_patched_grader(tmp_pat
     results = verify._recheck_all([honest, patched], jobs=2, timeout=60, memory_mb=4096)
     assert all(r["passed"] for r in results[honest].values())
     assert not results[patched]["test_sigmoid"]["passed"]
-    assert results[patched]["test_forward"]["passed"]  # the student's forward uses their sigmoid? no: the oracle's
+    # `forward` calls the broken `sigmoid`; graded with the oracle's sigmoid (no double penalty), it passes
+    assert results[patched]["test_forward"]["passed"]
     kernel_says_passed = verify.disagreements(patched, results[patched])  # no outputs: every cell "passed"
     assert [f.where for f in kernel_says_passed] == ["test_sigmoid"]
 

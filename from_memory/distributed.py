@@ -100,6 +100,36 @@ def run_notebook(job: _Job, files: dict[str, bytes], config, memory_mb, timeout,
             shutil.rmtree(scratch, ignore_errors=True)
 
 
+def _probe(address: str, seconds: float = 5.0) -> None:
+    """Fail fast, in one line, on an address Dask cannot use or a TCP port nobody listens on.
+
+    (A ``Client`` that cannot connect retries until its timeout, then blocks again when
+    it is garbage-collected; this check spares the instructor both waits.)
+    """
+    import socket
+
+    from distributed.comm import get_address_host_port, parse_address
+    from distributed.comm.registry import backends
+
+    try:
+        scheme, _ = parse_address(address)
+        if scheme not in backends:
+            raise ValueError(f"unknown scheme {scheme!r} (known: {', '.join(sorted(backends))})")
+        if scheme not in ("tcp", "tls"):
+            return
+        host, port = get_address_host_port(address)
+    except (ValueError, TypeError) as error:
+        raise SchedulerError(
+            f"{address!r} is not a Dask scheduler address (expected tcp://HOST:PORT): {_one_line(error)}"
+        ) from None
+    try:
+        socket.create_connection((host, port), timeout=seconds).close()
+    except OSError as error:
+        raise SchedulerError(
+            f"cannot reach the Dask scheduler at {address}: {_one_line(error)}; is `dask scheduler` running there?"
+        ) from None
+
+
 class DaskExecutor:
     """Executor over a Dask cluster, with the local pool's interface (see the module docstring).
 
@@ -118,6 +148,7 @@ class DaskExecutor:
         if isinstance(scheduler, Client):
             self.client, self.own_client = scheduler, False
         else:
+            _probe(scheduler)
             try:
                 self.client = Client(scheduler, timeout="20s", set_as_default=False)
             except (OSError, TimeoutError, ValueError) as error:

@@ -238,3 +238,47 @@ def test_a_notebook_is_flagged_when_dask_gives_up_on_it(released, cluster, tmp_p
     assert len(killed_runs) == 1
     assert not (root / "autograded" / "slow" / PS).exists()  # as nbgrader leaves a failed submission
     assert all(score is None for (student, _), (score, _) in gradebook(root).items() if student == "slow")
+
+
+def test_a_worker_without_the_course_folder_runs_the_shipped_copy(tmp_path):
+    """On another machine (the notebook's path missing there), does the task run the files it carries?"""
+    import nbformat
+    from traitlets.config import Config
+
+    from from_memory.distributed import _folder_files, run_notebook
+    from from_memory.grading import _Job
+
+    folder = tmp_path / "autograded" / "ada" / PS
+    folder.mkdir(parents=True)
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import os\nprint(os.path.basename(os.getcwd()), open('data.txt').read())"
+    )])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, folder / f"{PS}.ipynb")
+    (folder / "data.txt").write_text("shipped")
+    files = _folder_files(str(folder / f"{PS}.ipynb"))
+    elsewhere = tmp_path / "not-on-this-worker" / "autograded" / "ada" / PS / f"{PS}.ipynb"
+    job = _Job(1, str(elsewhere), dict(os.environ))
+
+    result = run_notebook(job, files, Config(), 2048, 60)
+
+    assert result.ok, result.reason
+    (output,) = result.notebook["cells"][0]["outputs"]
+    assert output["text"].strip() == f"{PS} shipped"
+    assert not elsewhere.parent.exists()
+
+
+def test_an_unreachable_scheduler_is_one_line_and_grades_nothing(released, tmp_path, capsys):
+    import socket
+
+    from from_memory import cli
+
+    root = class_of(released, tmp_path / "course", {"ada": submissions.passes_all(PS)})
+    with socket.socket() as s:  # a port nobody listens on once it is closed
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    assert cli.main(["autograde", "--course", str(root), "--scheduler", f"tcp://127.0.0.1:{port}"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith(f"from-memory: error: cannot reach the Dask scheduler at tcp://127.0.0.1:{port}")
+    assert not list((root / "autograded").glob("*/*/*.ipynb"))

@@ -10,7 +10,8 @@ runs release -> autograde -> verify -> grades -> class report. Then it checks:
 * every honest student's step scores equal those of a batch of honest students alone;
 * every submitted file is byte-identical after grading;
 * nothing was written outside the course's output folders, nor into a canary folder
-  beside the course.
+  beside the course;
+* no process started while grading is still running afterwards.
 
 It prints a table ``case | expected | actual | ok`` and, last, ``adversarial: K/N as expected``;
 the exit status is 1 unless K == N.
@@ -111,6 +112,27 @@ def step_scores(root: Path, assignment: str) -> dict[tuple[str, str], tuple]:
                 for grade in notebook.grades:
                     scores[(submission.student.id, grade.name)] = (grade.score, grade.needs_manual_grade)
     return scores
+
+
+def kill_processes_under(folder: Path) -> list[str]:
+    """Kill every process whose working folder is under ``folder``; describe each one killed."""
+    import os
+    import signal
+
+    found = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            cwd = os.readlink(entry / "cwd")
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+        except OSError:
+            continue
+        if cwd == str(folder) or cwd.startswith(str(folder) + "/"):
+            found.append(f"{command} (in {Path(cwd).relative_to(folder)})")
+            try:
+                os.kill(int(entry.name), signal.SIGKILL)
+            except OSError:
+                pass
+    return found
 
 
 def grade_rows(root: Path) -> dict[str, dict]:
@@ -214,6 +236,9 @@ def run(workdir: Path | None = None, *, jobs: int = 2, timeout: float = TIMEOUT,
     )
     rows.append(Row("(files) nothing written outside", "only autograded/, feedback/, reports/, gradebook.db; "
                     "canary untouched", ", ".join(outside[:3]) or "nothing outside", not outside))
+    left = kill_processes_under(base)
+    rows.append(Row("(processes) nothing left running", "no process started by grading outlives it",
+                    ", ".join(left[:3]) or "none", not left))
     flagged = [c.name for c in cases if grades.get(c.name, {}).get("flag")]
     section = report.partition("<h3>Flagged submissions</h3>")[2].partition("</section>")[0]
     missing = [name for name in flagged if f"<td>{name}</td>" not in section]

@@ -40,7 +40,7 @@ from collections import deque
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from . import course
+from . import course, sandbox
 
 DEFAULT_TIMEOUT = 300  # seconds of wall clock per notebook, kernel start included
 DEFAULT_MEMORY_MB = 4096  # address space per kernel; numpy + matplotlib need ~1 GB
@@ -250,6 +250,7 @@ def _kill_group(pid: int | None) -> None:
 def _worker(conn, config, memory_mb, timeout, verbose=False) -> None:
     """Run jobs from ``conn`` until it sends None; report ("running", key, pid) then a _Result."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's business
+    sandbox.adopt_orphans()  # what a kernel leaves running becomes ours, and is killed below
     manager_class = _limited_kernel_manager(memory_mb)
     waiting: deque[_Job] = deque()
     warm: dict[int, _Kernel] = {}
@@ -272,9 +273,12 @@ def _worker(conn, config, memory_mb, timeout, verbose=False) -> None:
         if waiting and waiting[0].key not in warm:
             warm[waiting[0].key] = start(waiting[0])
         conn.send(("running", job.key, kernel.pid))
-        conn.send(("done", kernel.run(timeout)))
+        result = kernel.run(timeout)
+        sandbox.kill_orphans(keep={k.pid for k in warm.values()})
+        conn.send(("done", result))
     for kernel in warm.values():
         kernel.kill()
+    sandbox.kill_orphans()
     conn.close()
 
 

@@ -27,6 +27,7 @@ import copy
 import csv
 import json
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -217,6 +218,7 @@ def _recheck_child(conn, path: str, memory_mb: int | None) -> None:
 
     from . import integrity, sandbox
 
+    os.setsid()  # a group of its own: whatever a definition starts is killed with it
     if memory_mb:
         limit = int(memory_mb) * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
@@ -273,7 +275,10 @@ def _recheck_all(paths: list[Path], jobs: int, timeout: float, memory_mb) -> dic
                 results[path] = failed(f"the clean re-check took over {timeout:g} s")
             else:
                 continue
-            process.kill()
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
             process.join()
             conn.close()
             del running[conn]

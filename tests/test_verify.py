@@ -191,3 +191,28 @@ def test_sandbox_refuses_writes_outside_the_given_folders(tmp_path):
         assert list(outside.iterdir()) == []  # not even through a child process
     else:  # no Landlock here: confine says so and changes nothing
         assert done.stdout.split() == ["False"]
+
+
+@pytest.mark.nbgrader
+def test_verify_and_grades_commands_put_the_flag_in_grades_csv(tmp_path, monkeypatch, capsys):
+    """`from-memory verify` then `from-memory grades` on a tiny course: one honest, one peeking."""
+    from test_grading import ANSWERS, make_course, submit
+
+    from from_memory import cli
+
+    root = make_course(tmp_path / "course")
+    submit(root, "ada", ANSWERS["passes-all"])
+    submit(root, "eve", "def double(x):\n    return 2 * x\nsecret = open('../../../gradebook.db', 'rb').read()")
+    monkeypatch.chdir(root)
+    assert cli.main(["autograde"]) == 0
+    assert cli.main(["verify"]) == 0
+    assert cli.main(["grades"]) == 0
+    out = capsys.readouterr().out
+    assert "eve/tiny: flagged: reads, writes or runs files (`open`)" in out
+    assert "ada/tiny: ok" in out
+    with (root / "reports" / "grades.csv").open(newline="") as handle:
+        flags = {row["student_id"]: (row["score"], row["flag"]) for row in csv.DictReader(handle)}
+    # reading is not prevented (see the README): eve scores, and is flagged for a person to look
+    assert flags == {"ada": ("3.0", ""), "eve": ("3.0", "reads, writes or runs files (`open`)")}
+    rows = json.loads((root / "reports" / "integrity.json").read_text())
+    assert [(r["student"], [f["kind"] for f in r["findings"]]) for r in rows] == [("ada", []), ("eve", ["scan"])]

@@ -211,6 +211,9 @@ CASES = [
          lambda ctx: with_code_after(correct(), "sigmoid", "import sys\nsys.exit('bye')\n")),
     Case("kernel-segfault", "flagged: kernel died: killed by SIGSEGV",
          lambda ctx: with_code_after(correct(), "sigmoid", "import ctypes\nctypes.string_at(0)\n")),
+    Case("leaves-a-process-running", "flagged: reads, writes or runs files (`subprocess.Popen`)",
+         lambda ctx: with_code_after(correct(), "sigmoid", "import subprocess\n"
+                                     "subprocess.Popen(['sleep', '600'], start_new_session=True)\n")),
     Case("huge-printed-output", "graded: 5/5",
          lambda ctx: with_code_after(correct(), "sigmoid", "for i in range(200_000):\n    print('spam ' * 20, i)\n")),
     # -- the test cells and their metadata

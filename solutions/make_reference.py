@@ -19,6 +19,7 @@ from solutions import network
 PATH = Path(__file__).with_name("reference_outputs.json")
 PRINTED_EVERY = 10000
 HIDDEN_SIZE_SWEEP_ALPHA = 0.001  # the sweep printed in the student notebook of the seeds
+HIDDEN_SIZE_SWEEP_SIZES = (4, 8, 16, 32, 64, 128, 256)  # ...and its hidden-layer sizes
 
 
 def _key(number) -> str:
@@ -59,7 +60,7 @@ def build(progress=None) -> dict:
         runs[_key(alpha)] = {name: value.tolist() for name, value in zip(names, result)}
     out["direction_counting"] = {"hidden_dim": 4, "runs": runs}
     runs = {}
-    for hidden_dim in network.HIDDEN_SIZES:
+    for hidden_dim in HIDDEN_SIZE_SWEEP_SIZES:
         progress(f"hidden_size_sweep: {hidden_dim} hidden units")
         errors = network.train(network.X, network.y, HIDDEN_SIZE_SWEEP_ALPHA, hidden_dim)[2]
         runs[str(hidden_dim)] = {"errors": _printed(errors)}

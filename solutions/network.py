@@ -27,7 +27,7 @@ X_TWO_LAYER = np.array([[0, 1], [0, 1], [1, 0], [1, 0]])
 y_TWO_LAYER = np.array([[0, 0, 1, 1]]).T
 
 ALPHAS = (0.001, 0.01, 0.1, 1, 10, 100, 1000)
-HIDDEN_SIZES = (4, 8, 16, 32, 64, 128, 256)
+HIDDEN_SIZES = (4, 8, 16, 32)
 ITERATIONS = 60000
 REPORT_EVERY = 10000
 

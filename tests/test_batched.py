@@ -184,14 +184,14 @@ def test_full_sweeps_reproduce_the_reference_outputs():
     reference, every = make_reference.load(), make_reference.PRINTED_EVERY
     runs = batched.train_batched(X, y, network.ALPHAS, (4, 32), count_directions=True)
     sizes = batched.train_batched(
-        X, y, (make_reference.HIDDEN_SIZE_SWEEP_ALPHA,), network.HIDDEN_SIZES
+        X, y, (make_reference.HIDDEN_SIZE_SWEEP_ALPHA,), make_reference.HIDDEN_SIZE_SWEEP_SIZES
     )
     for name, h in (("alpha_sweep", 4), ("alpha_sweep_32", 32)):
         for alpha in network.ALPHAS:
             want = reference[name]["runs"][repr(alpha)]["errors"]
             if (alpha, h) not in batched.CHAOTIC:
                 np.testing.assert_allclose(runs[alpha, h].errors[::every], want, rtol=RTOL)
-    for h, run in zip(network.HIDDEN_SIZES, sizes.values(), strict=True):
+    for h, run in zip(make_reference.HIDDEN_SIZE_SWEEP_SIZES, sizes.values(), strict=True):
         want = reference["hidden_size_sweep"]["runs"][str(h)]["errors"]
         np.testing.assert_allclose(run.errors[::every], want, rtol=RTOL)
     for alpha in network.ALPHAS:

@@ -20,8 +20,7 @@ def student_version(step):
 
 @pytest.mark.parametrize("step", GRADED)
 def test_check_accepts_the_oracles_own_code(step, capsys):
-    verdict = getattr(checks, f"check_{step}")(student_version(step))
-    assert verdict.passed
+    assert getattr(checks, f"check_{step}")(student_version(step)) is None  # no output for nbgrader to score
     assert capsys.readouterr().out.strip().startswith(f"`{step}`")
 
 
@@ -43,8 +42,7 @@ def test_catalog_covers_every_graded_step_with_unique_slugs():
 
 @pytest.mark.parametrize("name", checks.PROPERTIES)
 def test_capstone_property_accepts_the_oracle(name, capsys):
-    verdict = getattr(checks, f"check_{name}")(student_version("thirteen_line_network"))
-    assert verdict.passed
+    getattr(checks, f"check_{name}")(student_version("thirteen_line_network"))
     assert capsys.readouterr().out.startswith("`thirteen_line_network` ")
 
 

@@ -8,7 +8,7 @@ import re
 import nbformat
 import pytest
 
-from from_memory import submissions
+from from_memory import checks, submissions
 
 ASSIGNMENTS = submissions.ASSIGNMENTS
 
@@ -32,6 +32,12 @@ WRITTEN_ANSWERS = {
     "ps3_alpha": ["alpha_answer"],
     "ps4_directions": ["directions_answer"],
     "ps5_hidden": ["hidden_answer"],
+}
+# The graded steps of each notebook, in order: a function's own check, except that the
+# capstone's function is graded from four sides (see from_memory.checks.PROPERTIES).
+STEPS = {
+    **FUNCTIONS,
+    "ps6_capstone": [*checks.PROPERTIES, "thirteen_line_network"],
 }
 HIDDEN_BLOCK = re.compile(
     r"\n### BEGIN HIDDEN TESTS\nfrom from_memory\.checks import check_(\w+); check_(\w+)\((\w+)\)\n"
@@ -154,7 +160,9 @@ def test_every_function_is_followed_by_its_test_cell(ps):
     nb = submissions.source_notebook(ps)
     ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells]
     for name in FUNCTIONS[ps]:
-        assert ids[ids.index(name) + 1] == f"test_{name}", f"{ps}: test_{name} should follow {name}"
+        own_tests = [f"test_{step}" for step in STEPS[ps] if checks.function_of(step) == name]
+        following = ids[ids.index(name) + 1 : ids.index(name) + 1 + len(own_tests)]
+        assert following == own_tests, f"{ps}: {own_tests} should follow {name}"
     grade_ids = [i for i in ids if i]
     assert len(grade_ids) == len(set(grade_ids)), f"{ps}: grade ids must be unique"
 
@@ -162,7 +170,8 @@ def test_every_function_is_followed_by_its_test_cell(ps):
 @pytest.mark.parametrize("ps", ASSIGNMENTS)
 def test_test_cells_end_with_exactly_the_hidden_check_call(ps):
     tests = nbgrader_cells(submissions.source_notebook(ps), grade=True, solution=False)
-    assert [c.metadata.nbgrader.grade_id for c in tests] == [f"test_{n}" for n in FUNCTIONS[ps]]
+    assert [c.metadata.nbgrader.grade_id for c in tests] == [f"test_{n}" for n in STEPS[ps]]
+    seen = set()
     for cell in tests:
         meta = cell.metadata.nbgrader
         assert meta.locked
@@ -170,10 +179,14 @@ def test_test_cells_end_with_exactly_the_hidden_check_call(ps):
         match = HIDDEN_BLOCK.search(cell.source)
         assert match, f"{ps}/{meta.grade_id}: the hidden block is not the one-line check call"
         name = meta.grade_id.removeprefix("test_")
-        assert match.groups() == (name, name, name)
+        function = checks.function_of(name)
+        assert match.groups() == (name, name, function)
         visible = cell.source[: match.start()]
-        assert "assert" in visible
+        if function not in seen:  # a function's first test cell carries the visible sanity asserts
+            assert "assert" in visible
+        assert visible.strip(), f"{ps}/{meta.grade_id}: say what the hidden test checks"
         assert "from_memory" not in visible
+        seen.add(function)
 
 
 @pytest.mark.parametrize("ps", ASSIGNMENTS)

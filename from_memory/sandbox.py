@@ -4,7 +4,8 @@ The autograder's kernels run students' code as the grader's own OS user. Without
 sandbox, that code can write anywhere the grader can: the gradebook, other
 students' folders, the course's config. :func:`confine` asks the Linux kernel
 (Landlock, Linux >= 5.13, no privileges needed) to refuse this process and all
-its children every write, file creation, removal or rename outside ``writable``.
+its children every write, file creation, removal or rename outside ``writable``,
+and (Linux >= 6.12) every signal to a process outside the sandbox.
 Reading is left alone (Python must import its modules); it is one-way: the
 process can never undo it.
 
@@ -37,8 +38,12 @@ _WRITES = WRITE_FILE | REMOVE_DIR | REMOVE_FILE | MAKE_CHAR | MAKE_DIR | MAKE_RE
 _FILE_ONLY = WRITE_FILE | TRUNCATE  # the rights that make sense on a file (not a folder)
 
 
+SCOPE_SIGNAL = 1 << 1  # ABI 6: no signals to processes outside the sandbox
+
+
 class _RulesetAttr(ctypes.Structure):
-    _fields_ = [("handled_access_fs", ctypes.c_uint64)]
+    _fields_ = [("handled_access_fs", ctypes.c_uint64), ("handled_access_net", ctypes.c_uint64),
+                ("scoped", ctypes.c_uint64)]
 
 
 class _PathBeneathAttr(ctypes.Structure):
@@ -59,6 +64,9 @@ def abi_version() -> int:
 def confine(writable) -> bool:
     """Refuse, from now on, every write of this process outside the folders in ``writable``.
 
+    Where the kernel supports it (Landlock ABI 6, Linux 6.12), signals to processes
+    outside the sandbox are refused too: no killing the grader or another student's kernel.
+
     Paths that do not exist are skipped. Returns False (and changes nothing) when the
     kernel has no Landlock; raises OSError if Landlock is there but refuses the rules.
     """
@@ -68,9 +76,9 @@ def confine(writable) -> bool:
     handled = _WRITES | (REFER if abi >= 2 else 0) | (TRUNCATE if abi >= 3 else 0)
     libc = ctypes.CDLL(None, use_errno=True)
     libc.syscall.restype = ctypes.c_long
-    attr = _RulesetAttr(handled)
-    ruleset = libc.syscall(_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(ctypes.sizeof(attr)),
-                           ctypes.c_uint32(0))
+    attr = _RulesetAttr(handled, 0, SCOPE_SIGNAL if abi >= 6 else 0)
+    size = 8 if abi < 4 else 16 if abi < 6 else 24  # the struct grew with the ABI
+    ruleset = libc.syscall(_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(size), ctypes.c_uint32(0))
     if ruleset < 0:
         raise OSError(ctypes.get_errno(), "landlock_create_ruleset: " + os.strerror(ctypes.get_errno()))
     try:

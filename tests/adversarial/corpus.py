@@ -189,6 +189,19 @@ def writes_outside(ctx):
     return with_code_after(correct(), "sigmoid", code)
 
 
+def kills_neighbours(ctx):
+    """SIGKILL every other kernel grading this course (found by its working folder)."""
+    code = ("import os, signal\n"
+            "for entry in os.listdir('/proc'):\n"
+            "    if entry.isdigit() and int(entry) != os.getpid():\n"
+            "        try:\n"
+            f"            if os.readlink(f'/proc/{{entry}}/cwd').startswith({str(ctx.course / 'autograded')!r}):\n"
+            "                os.kill(int(entry), signal.SIGKILL)\n"
+            "        except OSError:\n"
+            "            pass\n")
+    return with_code_after(correct(), "forward", code)
+
+
 def edits_the_gradebook(ctx):
     code = ("import sqlite3\n"
             "db = sqlite3.connect('../../../gradebook.db')\n"
@@ -203,7 +216,8 @@ CASES = [
          lambda ctx: with_code_after(correct(), "forward", "while True:\n    pass\n")),
     Case("memory-bomb", "graded: 5/5",
          lambda ctx: with_code_after(correct(), "forward", "hog = [bytearray(10**8) for _ in range(10**4)]\n")),
-    Case("kills-the-grading-worker", "flagged: the grading worker died",
+    Case("kills-neighbour-kernels", "flagged: tries to stop the kernel (`os.kill`)", kills_neighbours),
+    Case("kills-the-grading-worker", "flagged: tries to stop the kernel (`os.kill`)",
          lambda ctx: with_code_after(correct(), "sigmoid", "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\n")),
     Case("os-exit", "flagged: kernel died",
          lambda ctx: with_code_after(correct(), "sigmoid", "import os\nos._exit(3)\n")),

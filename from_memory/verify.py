@@ -1,17 +1,19 @@
 """Verify: after autograde, look at every submission once more, outside the student's kernel.
 
-For each submitted notebook, in a pool of processes:
+For each submitted notebook:
 
+* **autograde**: the reason it could not be graded, from ``reports/autograde_status.json``;
 * **structure**: its nbgrader cells against the released notebook's: a test cell
   deleted, a cell duplicated, cells out of order, a cell's nbgrader metadata changed
   (points, grade, lock), a cell that claims to be the instructor's but is not;
 * **scan**: :func:`from_memory.integrity.scan` of the code the student wrote (judged
   by the release's cells, not by metadata the student could have edited);
-* **re-check**: :func:`from_memory.integrity.disagreements` of the autograded
-  notebook: test cells that passed in the kernel but fail a clean re-check in a
-  fresh process;
-* **autograde**: the reason a notebook could not be graded, from
-  ``reports/autograde_status.json``.
+* **sandbox**: a write the kernel's sandbox refused, as it shows in a student's cell;
+* **re-check**: test cells that passed in the kernel but fail the clean re-check of
+  :mod:`from_memory.integrity`. Each notebook is re-checked in a process of its own,
+  ``jobs`` at a time, forked from this one (which imported the checker and never runs
+  students' code): in its own session, under a memory and a time limit, unable to
+  write files or signal other processes.
 
 Every finding is a flag with a one-line reason. All of them go to
 ``reports/integrity.json``; :func:`add_flag_column` puts them in ``reports/grades.csv``

@@ -177,18 +177,28 @@ def test_sandbox_refuses_writes_outside_the_given_folders(tmp_path):
     outside.mkdir()
     code = (
         "import sys\nfrom pathlib import Path\nfrom from_memory import sandbox\n"
-        "inside, outside = map(Path, sys.argv[1:])\n"
+        "inside, outside = map(Path, sys.argv[1:3])\n"
         "print(sandbox.confine([str(inside), '/dev/null']))\n"
         "(inside / 'ok.txt').write_text('fine')\n"
         "try:\n    (outside / 'no.txt').write_text('owned')\nexcept PermissionError:\n    print('refused')\n"
         "import subprocess\nsubprocess.run(['sh', '-c', f'echo x > {outside}/shell.txt'], stderr=subprocess.DEVNULL)\n"
+        "import os, signal\n"
+        "try:\n    os.kill(int(sys.argv[3]), signal.SIGTERM)\nexcept PermissionError:\n    print('no-signal')\n"
     )
-    done = subprocess.run([sys.executable, "-c", code, str(inside), str(outside)], capture_output=True, text=True,
-                          check=True)
+    victim = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        done = subprocess.run([sys.executable, "-c", code, str(inside), str(outside), str(victim.pid)],
+                              capture_output=True, text=True, check=True)
+        signalled = victim.poll() is not None
+    finally:
+        victim.kill()
+        victim.wait()
     assert (inside / "ok.txt").read_text() == "fine"
-    if sandbox.abi_version() >= 1:
-        assert done.stdout.split() == ["True", "refused"]
+    abi = sandbox.abi_version()
+    if abi >= 1:
+        assert done.stdout.split() == ["True", "refused"] + (["no-signal"] if abi >= 6 else [])
         assert list(outside.iterdir()) == []  # not even through a child process
+        assert signalled == (abi < 6)
     else:  # no Landlock here: confine says so and changes nothing
         assert done.stdout.split() == ["False"]
 

@@ -179,6 +179,8 @@ examples:
   from-memory autograde                  # every assignment, every student, all cores
   from-memory autograde ps1_forward --jobs 4 --timeout 120
   from-memory autograde ps1_forward --student ada --force   # regrade one student
+  from-memory autograde --scheduler tcp://10.0.0.5:8786     # on a Dask cluster
+  from-memory autograde --db postgresql://grader@dbhost/course   # gradebook on PostgreSQL
 """,
     "feedback": """\
 examples:

@@ -268,6 +268,8 @@ def main(argv=None) -> int:
                         help="build the temporary courses in DIR and leave them there")
     args = parser.parse_args(argv)
     course.skip_slow_unused_imports()
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="from-memory-adversarial-") as scratch:
         rows = run(args.keep or Path(scratch), jobs=args.jobs, timeout=args.timeout, only=args.cases or None)
     print(table(rows))

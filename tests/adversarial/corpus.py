@@ -101,7 +101,10 @@ def _delete(nb, index):
 
 
 def _duplicate(nb, index):
-    nb.cells.insert(index + 1, copy.deepcopy(nb.cells[index]))
+    """Copy a cell as Jupyter does: same content and metadata, a cell id of its own."""
+    twin = copy.deepcopy(nb.cells[index])
+    twin["id"] = nb.cells[index]["id"] + "-copy"
+    nb.cells.insert(index + 1, twin)
 
 
 def _move_before_its_function(nb, index):

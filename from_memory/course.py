@@ -15,6 +15,7 @@ line saying what is wrong and what to run next.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -93,11 +94,25 @@ def run_nbgrader(root: Path, *args: str, verbose: bool = False, check: bool = Tr
 
 
 def last_error_line(log: str) -> str:
-    """The most telling line of an nbgrader log: its last ``[... | ERROR]`` line, else the last line."""
+    """The most telling line of an nbgrader log, e.g. ``ps2: NotJSONError: Notebook does not ...``.
+
+    The last exception of a logged traceback (prefixed with the assignment nbgrader was
+    processing, when it says), else its last ``ERROR`` line, else its last line.
+    """
     lines = [line.strip() for line in log.splitlines() if line.strip()]
+    exceptions = [m.group(2) + (m.group(3) or "") for m in map(_EXCEPTION_LINE.match, lines) if m]
+    failed = [m.group(1) for m in map(_FAILED_ASSIGNMENT.search, lines) if m]
+    if exceptions:
+        where = f"{', '.join(dict.fromkeys(failed))}: " if failed else ""
+        return where + exceptions[-1]
     errors = [line for line in lines if "ERROR]" in line or line.startswith("[ERROR")]
     chosen = (errors or lines or ["no output"])[-1]
     return chosen.split("]", 1)[1].strip() if chosen.startswith("[") and "]" in chosen else chosen
+
+
+# ``nbformat.reader.NotJSONError: Notebook does not appear to be JSON`` (module path dropped)
+_EXCEPTION_LINE = re.compile(r"^((?:[A-Za-z_]\w*\.)*)([A-Za-z_]\w*(?:Error|Exception))(: .*)?$")
+_FAILED_ASSIGNMENT = re.compile(r"error processing assignment '([^']+)'")
 
 
 def assignments(root: Path) -> list[str]:
@@ -189,8 +204,13 @@ def release(course_root=".", assignments=None, *, verbose: bool = False) -> list
     """
     root = Path(course_root).resolve()
     names = choose_assignments(root, assignments)
-    for name in names:
-        run_nbgrader(root, "generate_assignment", name, "--force", verbose=verbose)
+    if names == choose_assignments(root):
+        # One nbgrader process for all of them (its assignment id is a glob): the same
+        # release/ and gradebook, without paying nbgrader's start-up once per assignment.
+        run_nbgrader(root, "generate_assignment", "*", "--force", verbose=verbose)
+    else:
+        for name in names:
+            run_nbgrader(root, "generate_assignment", name, "--force", verbose=verbose)
     sync_gradebook(root, names, verbose=verbose)
     return [nb for name in names for nb in sorted((root / "release" / name).glob("*.ipynb"))]
 

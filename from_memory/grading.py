@@ -687,7 +687,10 @@ class _Pool:
 
 
 class _Progress:
-    """``autograde [######----] 6/10 submissions, 1 failed`` on stderr."""
+    """``autograde [######----] 6/10 submissions, 1 failed, 12 s, 30/min`` on stderr.
+
+    Redrawn in place on a terminal; elsewhere (logs, CI) only the final line is written.
+    """
 
     WIDTH = 24
 
@@ -696,7 +699,7 @@ class _Progress:
         self.tty = bool(self.stream) and hasattr(self.stream, "isatty") and self.stream.isatty()
         self.n = self.done = self.failed = 0
         self.growing = True
-        self.last = 0.0
+        self.started = time.monotonic()
 
     def total(self, n: int, growing: bool = False) -> None:
         self.n, self.growing = n, growing
@@ -711,8 +714,10 @@ class _Progress:
         n = max(self.n, 1)
         fill = round(self.WIDTH * self.done / n)
         total = f"{self.n}+" if self.growing else f"{self.n}"
+        elapsed = time.monotonic() - self.started
+        rate = f", {60 * self.done / elapsed:.0f}/min" if self.done and elapsed > 0 else ""
         return (f"autograde [{'#' * fill}{'-' * (self.WIDTH - fill)}] "
-                f"{self.done}/{total} submissions, {self.failed} failed")
+                f"{self.done}/{total} submissions, {self.failed} failed, {elapsed:.0f} s{rate}")
 
     def _draw(self) -> None:
         if not self.stream or not self.tty:

@@ -7,6 +7,7 @@ from the released notebook by replacing the solution, and named by outcome.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -151,8 +152,10 @@ def test_hanging_and_crashing_notebooks_do_not_touch_a_good_one(tiny, tmp_path):
     submit(root, "hangs", ANSWERS["infinite-loop"])
     submit(root, "crashes", ANSWERS["kernel-crash"])
     started = time.monotonic()
-    outcomes = autograde(root, jobs=2, timeout=4, progress=False)
+    bar = io.StringIO()
+    outcomes = autograde(root, jobs=2, timeout=4, progress=bar)
     assert time.monotonic() - started < 60
+    assert "] 3/3 submissions, 2 failed, " in bar.getvalue()
     by_student = {o.student: o for o in outcomes}
     assert by_student["good"].status == "graded"
     assert (by_student["good"].score, by_student["good"].max_score) == (3.0, 3.0)

@@ -220,3 +220,39 @@ def test_status_file_is_plain_json(tiny, tmp_path):
         {"student": "ada", "assignment": ASSIGNMENT, "notebook": ASSIGNMENT, "status": "graded",
          "reason": "", "seconds": rows[0]["seconds"], "score": 3.0, "max_score": 3.0}
     ]
+
+
+def test_a_grading_worker_killed_mid_notebook_loses_only_that_notebook(tmp_path):
+    """Is a dead worker replaced, its running notebook failed and its queued ones rerun?"""
+    import signal
+
+    from traitlets.config import Config
+
+    from from_memory.grading import _Job, _Pool
+
+    paths = []
+    for name, code in (("slow", "import time\ntime.sleep(30)"), ("quick1", "x = 1"), ("quick2", "x = 2")):
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        (tmp_path / name).mkdir()
+        nbformat.write(nb, tmp_path / name / "nb.ipynb")
+        paths.append(str(tmp_path / name / "nb.ipynb"))
+    pool = _Pool(1, Config(), None, 60)
+    try:
+        for key, path in enumerate(paths):
+            pool.submit(_Job(key, path, dict(os.environ)))
+        results, deadline = {}, time.monotonic() + 60
+        while len(results) < 3 and time.monotonic() < deadline:
+            for result in pool.results():
+                results[result.key] = result
+            worker = pool.workers[0]
+            if worker["running"] and worker["running"][0] == 0 and worker["process"].is_alive():
+                os.kill(worker["process"].pid, signal.SIGKILL)
+    finally:
+        pool.close()
+    assert not results[0].ok
+    assert results[0].reason.startswith("the grading worker died")
+    assert results[1].ok and results[2].ok
+    assert [c.outputs for c in nbformat.from_dict(results[1].notebook).cells] == [[]]
+
+

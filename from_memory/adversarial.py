@@ -76,7 +76,9 @@ def make_course(folder: Path, assignment: str) -> Path:
     folder.mkdir(parents=True)
     shutil.copy(REPO / course.CONFIG_FILE, folder / course.CONFIG_FILE)
     for part in ("source", "release"):
-        shutil.copytree(REPO / part, folder / part, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_*"))
+        shutil.copytree(
+            REPO / part, folder / part, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_*")
+        )
     course.release(folder, [assignment])
     return folder
 
@@ -110,7 +112,10 @@ def step_scores(root: Path, assignment: str) -> dict[tuple[str, str], tuple]:
         for submission in gradebook.assignment_submissions(assignment):
             for notebook in submission.notebooks:
                 for grade in notebook.grades:
-                    scores[(submission.student.id, grade.name)] = (grade.score, grade.needs_manual_grade)
+                    scores[(submission.student.id, grade.name)] = (
+                        grade.score,
+                        grade.needs_manual_grade,
+                    )
     return scores
 
 
@@ -163,7 +168,9 @@ def _grade(root: Path, assignment: str, jobs: int, timeout: float, log) -> list:
 # -- the run ------------------------------------------------------------------------
 
 
-def run(workdir: Path | None = None, *, jobs: int = 2, timeout: float = TIMEOUT, only=None, log=None) -> list[Row]:
+def run(
+    workdir: Path | None = None, *, jobs: int = 2, timeout: float = TIMEOUT, only=None, log=None
+) -> list[Row]:
     """Grade the corpus (cases named in ``only``, default all) and return one row per check."""
     from . import verify as verify_stage
     from .report import write_report
@@ -207,8 +214,14 @@ def run(workdir: Path | None = None, *, jobs: int = 2, timeout: float = TIMEOUT,
         submitted = str(root / "submitted" / case.name / assignment / f"{assignment}.ipynb")
         if before[submitted] != after.get(submitted):
             actual += " (and its submitted file changed)"
-        rows.append(Row(case.name, case.expected, actual, matches(case.expected, actual)
-                        and before[submitted] == after.get(submitted)))
+        rows.append(
+            Row(
+                case.name,
+                case.expected,
+                actual,
+                matches(case.expected, actual) and before[submitted] == after.get(submitted),
+            )
+        )
 
     clean_scores, mixed_scores = step_scores(clean_root, assignment), step_scores(root, assignment)
     for student in corpus.CLEAN:
@@ -217,33 +230,68 @@ def run(workdir: Path | None = None, *, jobs: int = 2, timeout: float = TIMEOUT,
         expected = outcome(grade_rows(clean_root).get(student), "") + " (as in a clean-only batch)"
         actual = outcome(grades.get(student), "")
         same = bool(want) and want == got and not grades.get(student, {}).get("flag")
-        rows.append(Row(student, expected, actual + ("" if want == got else " (step scores differ)"), same))
+        rows.append(
+            Row(student, expected, actual + ("" if want == got else " (step scores differ)"), same)
+        )
 
     every = {c.name for c in cases} | set(corpus.CLEAN)
     graded = {o.student for o in outcomes if o.status in ("graded", "failed")}
     verified = {v.student for v in checked}
-    rows.append(Row("(batch) completed", f"{len(every)} notebooks graded or failed, and verified",
-                    f"{len(graded & every)} graded or failed, {len(verified & every)} verified",
-                    graded >= every and verified >= every))
+    rows.append(
+        Row(
+            "(batch) completed",
+            f"{len(every)} notebooks graded or failed, and verified",
+            f"{len(graded & every)} graded or failed, {len(verified & every)} verified",
+            graded >= every and verified >= every,
+        )
+    )
     changed_submissions = [p for p in before if "/submitted/" in p and before[p] != after.get(p)]
-    rows.append(Row("(files) submitted notebooks", "byte-identical after grading",
-                    f"{len(changed_submissions)} changed", not changed_submissions))
+    rows.append(
+        Row(
+            "(files) submitted notebooks",
+            "byte-identical after grading",
+            f"{len(changed_submissions)} changed",
+            not changed_submissions,
+        )
+    )
     outside = sorted(
-        str(Path(p).relative_to(base)) for p in set(before) | set(after)
+        str(Path(p).relative_to(base))
+        for p in set(before) | set(after)
         if before.get(p) != after.get(p)
-        and not (p.startswith(str(root) + "/") and Path(p).relative_to(root).as_posix().startswith(OUTPUTS))
+        and not (
+            p.startswith(str(root) + "/")
+            and Path(p).relative_to(root).as_posix().startswith(OUTPUTS)
+        )
         and not p.startswith(str(clean_root) + "/")
     )
-    rows.append(Row("(files) nothing written outside", "only autograded/, feedback/, reports/, gradebook.db; "
-                    "canary untouched", ", ".join(outside[:3]) or "nothing outside", not outside))
+    rows.append(
+        Row(
+            "(files) nothing written outside",
+            "only autograded/, feedback/, reports/, gradebook.db; canary untouched",
+            ", ".join(outside[:3]) or "nothing outside",
+            not outside,
+        )
+    )
     left = kill_processes_under(base)
-    rows.append(Row("(processes) nothing left running", "no process started by grading outlives it",
-                    ", ".join(left[:3]) or "none", not left))
+    rows.append(
+        Row(
+            "(processes) nothing left running",
+            "no process started by grading outlives it",
+            ", ".join(left[:3]) or "none",
+            not left,
+        )
+    )
     flagged = [c.name for c in cases if grades.get(c.name, {}).get("flag")]
     section = report.partition("<h3>Flagged submissions</h3>")[2].partition("</section>")[0]
     missing = [name for name in flagged if f"<td>{name}</td>" not in section]
-    rows.append(Row("(report) flagged section", f"{len(flagged)} flagged students listed",
-                    f"missing: {', '.join(missing)}" if missing else f"{len(flagged)} listed", not missing))
+    rows.append(
+        Row(
+            "(report) flagged section",
+            f"{len(flagged)} flagged students listed",
+            f"missing: {', '.join(missing)}" if missing else f"{len(flagged)} listed",
+            not missing,
+        )
+    )
     return rows
 
 
@@ -251,7 +299,9 @@ def table(rows: list[Row]) -> str:
     widths = [max(len(h), *(len(getattr(r, h)) for r in rows)) for h in ("case", "expected")]
     lines = [f"{'case':<{widths[0]}} | {'expected':<{widths[1]}} | actual | ok"]
     for r in rows:
-        lines.append(f"{r.case:<{widths[0]}} | {r.expected:<{widths[1]}} | {r.actual} | {'ok' if r.ok else 'NO'}")
+        lines.append(
+            f"{r.case:<{widths[0]}} | {r.expected:<{widths[1]}} | {r.actual} | {'ok' if r.ok else 'NO'}"
+        )
     return "\n".join(lines)
 
 
@@ -260,18 +310,34 @@ def summary(rows: list[Row]) -> str:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m from_memory.adversarial", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m from_memory.adversarial", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("cases", nargs="*", help="only these corpus cases (default: all)")
-    parser.add_argument("--jobs", "-j", type=int, default=2, help="notebooks graded at once (default: 2)")
-    parser.add_argument("--timeout", type=float, default=TIMEOUT, help=f"seconds per notebook (default: {TIMEOUT})")
-    parser.add_argument("--keep", type=Path, default=None, metavar="DIR",
-                        help="build the temporary courses in DIR and leave them there")
+    parser.add_argument(
+        "--jobs", "-j", type=int, default=2, help="notebooks graded at once (default: 2)"
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=TIMEOUT, help=f"seconds per notebook (default: {TIMEOUT})"
+    )
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="build the temporary courses in DIR and leave them there",
+    )
     args = parser.parse_args(argv)
     course.skip_slow_unused_imports()
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="from-memory-adversarial-") as scratch:
-        rows = run(args.keep or Path(scratch), jobs=args.jobs, timeout=args.timeout, only=args.cases or None)
+        rows = run(
+            args.keep or Path(scratch),
+            jobs=args.jobs,
+            timeout=args.timeout,
+            only=args.cases or None,
+        )
     print(table(rows))
     print(summary(rows))
     return 0 if all(r.ok for r in rows) else 1

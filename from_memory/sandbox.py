@@ -30,11 +30,23 @@ _PR_SET_NO_NEW_PRIVS = 38
 # Landlock's filesystem rights (linux/landlock.h), by the ABI version that introduced them.
 WRITE_FILE = 1 << 1
 REMOVE_DIR, REMOVE_FILE = 1 << 4, 1 << 5
-MAKE_CHAR, MAKE_DIR, MAKE_REG, MAKE_SOCK, MAKE_FIFO, MAKE_BLOCK, MAKE_SYM = (1 << n for n in range(6, 13))
+MAKE_CHAR, MAKE_DIR, MAKE_REG, MAKE_SOCK, MAKE_FIFO, MAKE_BLOCK, MAKE_SYM = (
+    1 << n for n in range(6, 13)
+)
 REFER = 1 << 13  # ABI 2: link or rename across folders
 TRUNCATE = 1 << 14  # ABI 3
-_WRITES = WRITE_FILE | REMOVE_DIR | REMOVE_FILE | MAKE_CHAR | MAKE_DIR | MAKE_REG | MAKE_SOCK | MAKE_FIFO \
-    | MAKE_BLOCK | MAKE_SYM
+_WRITES = (
+    WRITE_FILE
+    | REMOVE_DIR
+    | REMOVE_FILE
+    | MAKE_CHAR
+    | MAKE_DIR
+    | MAKE_REG
+    | MAKE_SOCK
+    | MAKE_FIFO
+    | MAKE_BLOCK
+    | MAKE_SYM
+)
 _FILE_ONLY = WRITE_FILE | TRUNCATE  # the rights that make sense on a file (not a folder)
 
 
@@ -42,8 +54,11 @@ SCOPE_SIGNAL = 1 << 1  # ABI 6: no signals to processes outside the sandbox
 
 
 class _RulesetAttr(ctypes.Structure):
-    _fields_ = [("handled_access_fs", ctypes.c_uint64), ("handled_access_net", ctypes.c_uint64),
-                ("scoped", ctypes.c_uint64)]
+    _fields_ = [
+        ("handled_access_fs", ctypes.c_uint64),
+        ("handled_access_net", ctypes.c_uint64),
+        ("scoped", ctypes.c_uint64),
+    ]
 
 
 class _PathBeneathAttr(ctypes.Structure):
@@ -57,7 +72,9 @@ def abi_version() -> int:
         return 0
     libc = ctypes.CDLL(None, use_errno=True)
     libc.syscall.restype = ctypes.c_long
-    version = libc.syscall(_CREATE_RULESET, None, ctypes.c_size_t(0), ctypes.c_uint32(_CREATE_RULESET_VERSION))
+    version = libc.syscall(
+        _CREATE_RULESET, None, ctypes.c_size_t(0), ctypes.c_uint32(_CREATE_RULESET_VERSION)
+    )
     return max(int(version), 0)
 
 
@@ -78,9 +95,13 @@ def confine(writable) -> bool:
     libc.syscall.restype = ctypes.c_long
     attr = _RulesetAttr(handled, 0, SCOPE_SIGNAL if abi >= 6 else 0)
     size = 8 if abi < 4 else 16 if abi < 6 else 24  # the struct grew with the ABI
-    ruleset = libc.syscall(_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(size), ctypes.c_uint32(0))
+    ruleset = libc.syscall(
+        _CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(size), ctypes.c_uint32(0)
+    )
     if ruleset < 0:
-        raise OSError(ctypes.get_errno(), "landlock_create_ruleset: " + os.strerror(ctypes.get_errno()))
+        raise OSError(
+            ctypes.get_errno(), "landlock_create_ruleset: " + os.strerror(ctypes.get_errno())
+        )
     try:
         for path in writable:
             try:
@@ -90,15 +111,28 @@ def confine(writable) -> bool:
             try:
                 allowed = handled if os.path.isdir(path) else handled & _FILE_ONLY
                 rule = _PathBeneathAttr(allowed, fd)
-                if libc.syscall(_ADD_RULE, ctypes.c_int(ruleset), ctypes.c_int(_RULE_PATH_BENEATH),
-                                ctypes.byref(rule), ctypes.c_uint32(0)) < 0:
-                    raise OSError(ctypes.get_errno(), f"landlock_add_rule {path}: {os.strerror(ctypes.get_errno())}")
+                if (
+                    libc.syscall(
+                        _ADD_RULE,
+                        ctypes.c_int(ruleset),
+                        ctypes.c_int(_RULE_PATH_BENEATH),
+                        ctypes.byref(rule),
+                        ctypes.c_uint32(0),
+                    )
+                    < 0
+                ):
+                    raise OSError(
+                        ctypes.get_errno(),
+                        f"landlock_add_rule {path}: {os.strerror(ctypes.get_errno())}",
+                    )
             finally:
                 os.close(fd)
         if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
             raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS)")
         if libc.syscall(_RESTRICT_SELF, ctypes.c_int(ruleset), ctypes.c_uint32(0)) < 0:
-            raise OSError(ctypes.get_errno(), "landlock_restrict_self: " + os.strerror(ctypes.get_errno()))
+            raise OSError(
+                ctypes.get_errno(), "landlock_restrict_self: " + os.strerror(ctypes.get_errno())
+            )
     finally:
         os.close(ruleset)
     return True

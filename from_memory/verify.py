@@ -41,6 +41,9 @@ from . import course
 
 INTEGRITY_FILE = Path("reports") / "integrity.json"
 FLAG_COLUMN = "flag"
+# What reading a file that is not a notebook raises (nbformat's NotJSONError is a ValueError;
+# JSON of the wrong shape fails on its first missing or mistyped field).
+UNREADABLE = (OSError, ValueError, TypeError, AttributeError, KeyError)
 LINE_LIMIT = 300  # characters of a flag line in grades.csv
 KINDS = ("autograde", "file", "structure", "scan", "sandbox", "recheck")
 # How a write the sandbox refused looks in a cell's error output (open(), os.*, sqlite3).
@@ -71,7 +74,11 @@ class Verification:
 
     def line(self) -> str:
         where = f"{self.student}/{self.assignment}"
-        return f"{where}: flagged: {flag_line(f.reason for f in self.findings)}" if self.flagged else f"{where}: ok"
+        return (
+            f"{where}: flagged: {flag_line(f.reason for f in self.findings)}"
+            if self.flagged
+            else f"{where}: ok"
+        )
 
 
 def flag_line(reasons) -> str:
@@ -87,7 +94,8 @@ def _nbgrader_cells(notebook) -> list[tuple[str, dict]]:
     return [
         (cell.metadata["nbgrader"]["grade_id"], dict(cell.metadata["nbgrader"]))
         for cell in notebook.cells
-        if isinstance(cell.metadata.get("nbgrader"), dict) and cell.metadata["nbgrader"].get("grade_id")
+        if isinstance(cell.metadata.get("nbgrader"), dict)
+        and cell.metadata["nbgrader"].get("grade_id")
     ]
 
 
@@ -111,19 +119,33 @@ def structure(submitted, released) -> list[Finding]:
     seen = list(dict.fromkeys(grade_id for grade_id, _ in theirs if grade_id in ours))
     expected_order = [grade_id for grade_id in ours if grade_id in counts]
     if seen != expected_order:
-        moved = next(a for a, b in zip(seen, expected_order) if a != b)
-        findings.append(Finding("structure", f"cells are out of order (`{moved}` was moved)", moved))
+        moved = next(a for a, b in zip(seen, expected_order, strict=False) if a != b)
+        findings.append(
+            Finding("structure", f"cells are out of order (`{moved}` was moved)", moved)
+        )
     for grade_id, meta in theirs:
         if grade_id not in ours:
             if meta.get("locked") or meta.get("grade"):
-                findings.append(Finding(
-                    "structure", f"cell `{grade_id}` claims to be the instructor's (locked or graded) "
-                    "but is not part of the assignment", grade_id))
+                findings.append(
+                    Finding(
+                        "structure",
+                        f"cell `{grade_id}` claims to be the instructor's (locked or graded) "
+                        "but is not part of the assignment",
+                        grade_id,
+                    )
+                )
             continue
-        changed = sorted(k for k in set(meta) | set(ours[grade_id]) if meta.get(k) != ours[grade_id].get(k))
+        changed = sorted(
+            k for k in set(meta) | set(ours[grade_id]) if meta.get(k) != ours[grade_id].get(k)
+        )
         if changed:
-            findings.append(Finding(
-                "structure", f"the nbgrader metadata of `{grade_id}` was changed ({', '.join(changed)})", grade_id))
+            findings.append(
+                Finding(
+                    "structure",
+                    f"the nbgrader metadata of `{grade_id}` was changed ({', '.join(changed)})",
+                    grade_id,
+                )
+            )
     return list(dict.fromkeys(findings))
 
 
@@ -134,14 +156,16 @@ def trusted_view(submitted, released):
     it from the scan, say) is dropped, so the scan reads it as the student's code.
     """
     instructors = {
-        grade_id for grade_id, meta in _nbgrader_cells(released) if meta.get("locked") or meta.get("grade")
+        grade_id
+        for grade_id, meta in _nbgrader_cells(released)
+        if meta.get("locked") or meta.get("grade")
     }
     view = copy.deepcopy(submitted)
     for cell in view.cells:
         meta = cell.metadata.get("nbgrader")
-        if isinstance(meta, dict) and (meta.get("locked") or meta.get("grade")):
-            if meta.get("grade_id") not in instructors:
-                del cell.metadata["nbgrader"]
+        claims = isinstance(meta, dict) and (meta.get("locked") or meta.get("grade"))
+        if claims and meta.get("grade_id") not in instructors:
+            del cell.metadata["nbgrader"]
     return view
 
 
@@ -175,20 +199,29 @@ def _look(root: Path, folder: Path, student, assignment, notebook, failed_reason
     released = _read(root / "release" / assignment / f"{notebook}.ipynb")
     try:
         submitted = _read(root / "submitted" / student / assignment / f"{notebook}.ipynb")
-    except Exception as error:  # not JSON, empty, not a notebook
+        found = structure(submitted, released)
+        found += [
+            Finding("scan", f.reason, f.where)
+            for f in integrity.scan(trusted_view(submitted, released))
+        ]
+    except (*UNREADABLE, nbformat.ValidationError) as error:  # not JSON, empty, JSON not a notebook
         if not failed_reason:
-            add(Finding("file", f"the submitted file is not a readable notebook ({type(error).__name__})"))
+            reason = f"the submitted file is not a readable notebook ({type(error).__name__})"
+            add(Finding("file", reason))
         return todo
-    for finding in structure(submitted, released):
-        add(finding)
-    for flag in integrity.scan(trusted_view(submitted, released)):
-        add(Finding("scan", flag.reason, flag.where))
+    todo.result.findings.extend(found)
     autograded = root / "autograded" / student / assignment / f"{notebook}.ipynb"
     if autograded.is_file():
         # The clean re-check runs locked cells as written: only the release's locked cells count.
         view = trusted_view(_read(autograded), released)
         for where, error in refused_writes(view):
-            add(Finding("sandbox", f"tried to write outside its folder, refused by the sandbox ({error})", where))
+            add(
+                Finding(
+                    "sandbox",
+                    f"tried to write outside its folder, refused by the sandbox ({error})",
+                    where,
+                )
+            )
         todo.view = folder / f"{len(list(folder.iterdir()))}-{notebook}.ipynb"
         nbformat.write(view, todo.view)
     return todo
@@ -260,7 +293,9 @@ def _recheck_all(paths: list[Path], jobs: int, timeout: float, memory_mb) -> dic
         while waiting and len(running) < jobs:
             path = waiting.pop(0)
             here, there = context.Pipe(duplex=False)
-            process = context.Process(target=_recheck_child, args=(there, str(path), memory_mb), daemon=True)
+            process = context.Process(
+                target=_recheck_child, args=(there, str(path), memory_mb), daemon=True
+            )
             process.start()
             there.close()
             running[here] = (path, process, time.monotonic() + timeout)
@@ -272,7 +307,9 @@ def _recheck_all(paths: list[Path], jobs: int, timeout: float, memory_mb) -> dic
                     results[path] = json.loads(conn.recv_bytes().decode())
                 except (EOFError, OSError, ValueError):
                     process.join(5)
-                    results[path] = failed(f"the clean re-check stopped (exit code {process.exitcode})")
+                    results[path] = failed(
+                        f"the clean re-check stopped (exit code {process.exitcode})"
+                    )
             elif time.monotonic() > deadline:
                 results[path] = failed(f"the clean re-check took over {timeout:g} s")
             else:
@@ -297,8 +334,13 @@ def disagreements(view: Path, clean: dict) -> list[Finding]:
     for grade_id, passed in integrity.kernel_results(_read(view)).items():
         again = clean.get(grade_id)
         if passed and again is not None and not again["passed"]:
-            findings.append(Finding(
-                "recheck", f"passed in the notebook but fails a clean re-check: {again['message']}", grade_id))
+            findings.append(
+                Finding(
+                    "recheck",
+                    f"passed in the notebook but fails a clean re-check: {again['message']}",
+                    grade_id,
+                )
+            )
     return findings
 
 
@@ -396,7 +438,9 @@ def add_flag_column(course_root=".") -> Path:
         reader = csv.DictReader(handle)
         columns = [c for c in reader.fieldnames or [] if c != FLAG_COLUMN] + [FLAG_COLUMN]
         rows = list(reader)
-    flags = {key: flag_line(f.reason for f in findings) for key, findings in read_findings(root).items()}
+    flags = {
+        key: flag_line(f.reason for f in findings) for key, findings in read_findings(root).items()
+    }
     listed = set()
     for row in rows:
         key = (row.get("student_id", ""), row.get("assignment", ""))
@@ -416,7 +460,9 @@ def main(argv=None) -> int:
     """``python -m from_memory.verify [PS...]`` from a course folder."""
     args = list(sys.argv[1:] if argv is None else argv)
     results = verify(course.find_course_root(), args or None, progress=sys.stdout)
-    print(f"{sum(r.flagged for r in results)} of {len(results)} notebooks flagged; see {INTEGRITY_FILE}")
+    print(
+        f"{sum(r.flagged for r in results)} of {len(results)} notebooks flagged; see {INTEGRITY_FILE}"
+    )
     return 0
 
 

@@ -30,20 +30,28 @@ STRUCTURE_TABLE = [
     ("test-cells-reordered", ["cells are out of order (`test_forward` was moved)"]),
     ("test-cell-points-inflated", ["the nbgrader metadata of `test_forward` was changed (points)"]),
     ("test-cell-marked-ungraded", ["the nbgrader metadata of `test_sigmoid` was changed (grade)"]),
-    ("test-cell-renamed-and-unlocked", [
-        "test cell `test_forward` was deleted",
-        "cell `my_own_cell` claims to be the instructor's (locked or graded) but is not part of the assignment",
-    ]),
-    ("fake-locked-cell-patching-numpy", [
-        "cell `setup_extra` claims to be the instructor's (locked or graded) but is not part of the assignment",
-    ]),
+    (
+        "test-cell-renamed-and-unlocked",
+        [
+            "test cell `test_forward` was deleted",
+            "cell `my_own_cell` claims to be the instructor's (locked or graded) but is not part of the assignment",
+        ],
+    ),
+    (
+        "fake-locked-cell-patching-numpy",
+        [
+            "cell `setup_extra` claims to be the instructor's (locked or graded) but is not part of the assignment",
+        ],
+    ),
     # nbgrader restores test cells' sources from the gradebook: an edit is harmless, not a flag
     ("test-cell-edited-to-pass", []),
     ("wrong-kernel", []),
 ]
 
 
-@pytest.mark.parametrize(("case", "reasons"), STRUCTURE_TABLE, ids=[row[0] for row in STRUCTURE_TABLE])
+@pytest.mark.parametrize(
+    ("case", "reasons"), STRUCTURE_TABLE, ids=[row[0] for row in STRUCTURE_TABLE]
+)
 def test_structure_names_each_tampering_once(case, reasons, tmp_path):
     found = verify.structure(_built(case, tmp_path), submissions.release_notebook(PS))
     assert [f.reason for f in found] == reasons
@@ -65,27 +73,42 @@ def test_a_cell_marked_locked_by_the_student_is_still_scanned(tmp_path):
     assert integrity.scan(submitted) == []  # what the student hoped for
     view = verify.trusted_view(submitted, submissions.release_notebook(PS))
     assert [f.reason for f in integrity.scan(view)] == [
-        "changes a library it does not own (`np.isclose`)", "changes a library it does not own (`np.allclose`)"]
+        "changes a library it does not own (`np.isclose`)",
+        "changes a library it does not own (`np.allclose`)",
+    ]
     # the release's own locked cells stay locked
-    assert [c.metadata["nbgrader"]["grade_id"] for c in view.cells if c.metadata.get("nbgrader", {}).get("locked")] \
-        == [c.metadata["nbgrader"]["grade_id"] for c in submitted.cells[1:]
-            if c.metadata.get("nbgrader", {}).get("locked")]
+    assert [
+        c.metadata["nbgrader"]["grade_id"]
+        for c in view.cells
+        if c.metadata.get("nbgrader", {}).get("locked")
+    ] == [
+        c.metadata["nbgrader"]["grade_id"]
+        for c in submitted.cells[1:]
+        if c.metadata.get("nbgrader", {}).get("locked")
+    ]
 
 
 def _with_error(notebook, grade_id, ename, evalue):
     for cell in notebook.cells:
         if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
-            cell.outputs = [nbformat.v4.new_output("error", ename=ename, evalue=evalue, traceback=[])]
+            cell.outputs = [
+                nbformat.v4.new_output("error", ename=ename, evalue=evalue, traceback=[])
+            ]
     return notebook
 
 
 def test_refused_writes_are_read_from_the_students_cells_only():
     nb = submissions.passes_all(PS)
-    _with_error(nb, "sigmoid", "PermissionError", "[Errno 13] Permission denied: '/course/gradebook.db'")
-    _with_error(nb, "test_forward", "PermissionError", "[Errno 13] Permission denied: 'x'")  # the instructor's
+    _with_error(
+        nb, "sigmoid", "PermissionError", "[Errno 13] Permission denied: '/course/gradebook.db'"
+    )
+    _with_error(
+        nb, "test_forward", "PermissionError", "[Errno 13] Permission denied: 'x'"
+    )  # the instructor's
     _with_error(nb, "forward", "NameError", "name 'x' is not defined")  # an honest mistake
     assert verify.refused_writes(nb) == [
-        ("sigmoid", "PermissionError: [Errno 13] Permission denied: '/course/gradebook.db'")]
+        ("sigmoid", "PermissionError: [Errno 13] Permission denied: '/course/gradebook.db'")
+    ]
 
 
 def _notebook_with(tmp_path, code, name="nb"):
@@ -101,24 +124,34 @@ def _notebook_with(tmp_path, code, name="nb"):
 
 def test_the_clean_recheck_passes_honest_code_and_fails_a_patched_grader(tmp_path):
     honest = _notebook_with(tmp_path, submissions.solution_code(PS)["sigmoid"], "honest")
-    patched = _notebook_with(tmp_path, "import numpy as np\nnp.isclose = lambda a, b, **k: True\n"
-                                       "def sigmoid(x):\n    return x\n", "patched")
+    patched = _notebook_with(
+        tmp_path,
+        "import numpy as np\nnp.isclose = lambda a, b, **k: True\ndef sigmoid(x):\n    return x\n",
+        "patched",
+    )
     results = verify._recheck_all([honest, patched], jobs=2, timeout=60, memory_mb=4096)
     assert all(r["passed"] for r in results[honest].values())
     assert not results[patched]["test_sigmoid"]["passed"]
     # `forward` calls the broken `sigmoid`; graded with the oracle's sigmoid (no double penalty), it passes
     assert results[patched]["test_forward"]["passed"]
-    kernel_says_passed = verify.disagreements(patched, results[patched])  # no outputs: every cell "passed"
+    kernel_says_passed = verify.disagreements(
+        patched, results[patched]
+    )  # no outputs: every cell "passed"
     assert [f.where for f in kernel_says_passed] == ["test_sigmoid"]
 
 
 def test_the_clean_recheck_cannot_write_files_and_is_stopped_when_it_hangs(tmp_path):
     target = tmp_path / "written-at-definition-time.txt"
-    writes = _notebook_with(tmp_path, f"def sigmoid(x, _=open({str(target)!r}, 'w')):\n    return x\n", "writes")
+    writes = _notebook_with(
+        tmp_path, f"def sigmoid(x, _=open({str(target)!r}, 'w')):\n    return x\n", "writes"
+    )
     hangs = _notebook_with(tmp_path, "class Forever:\n    while True:\n        pass\n", "hangs")
     results = verify._recheck_all([writes, hangs], jobs=2, timeout=5, memory_mb=4096)
     assert not target.exists()
-    assert results[writes]["test_sigmoid"]["message"] == "`sigmoid` is not defined: run the cell that defines it."
+    assert (
+        results[writes]["test_sigmoid"]["message"]
+        == "`sigmoid` is not defined: run the cell that defines it."
+    )
     assert results[hangs] == {"*": {"passed": False, "message": "the clean re-check took over 5 s"}}
 
 
@@ -126,13 +159,32 @@ def test_add_flag_column_joins_reasons_in_one_line_and_adds_missing_students(tmp
     reports = tmp_path / "reports"
     reports.mkdir()
     (reports / "grades.csv").write_text(
-        "assignment,student_id,score,max_score\nps1,ada,5.0,5.0\nps1,bob,5.0,5.0\n")
-    findings = [{"kind": "scan", "reason": "changes a library it does not own (`np.isclose`)", "where": "sigmoid"},
-                {"kind": "recheck", "reason": "passed in the notebook but\nfails a clean re-check", "where": "t"}]
-    rows = [{"student": "bob", "assignment": "ps1", "notebook": "ps1", "findings": findings},
-            {"student": "ada", "assignment": "ps1", "notebook": "ps1", "findings": []},
-            {"student": "cy", "assignment": "ps1", "notebook": "ps1",
-             "findings": [{"kind": "autograde", "reason": "could not be graded: kernel died", "where": ""}]}]
+        "assignment,student_id,score,max_score\nps1,ada,5.0,5.0\nps1,bob,5.0,5.0\n"
+    )
+    findings = [
+        {
+            "kind": "scan",
+            "reason": "changes a library it does not own (`np.isclose`)",
+            "where": "sigmoid",
+        },
+        {
+            "kind": "recheck",
+            "reason": "passed in the notebook but\nfails a clean re-check",
+            "where": "t",
+        },
+    ]
+    rows = [
+        {"student": "bob", "assignment": "ps1", "notebook": "ps1", "findings": findings},
+        {"student": "ada", "assignment": "ps1", "notebook": "ps1", "findings": []},
+        {
+            "student": "cy",
+            "assignment": "ps1",
+            "notebook": "ps1",
+            "findings": [
+                {"kind": "autograde", "reason": "could not be graded: kernel died", "where": ""}
+            ],
+        },
+    ]
     (reports / "integrity.json").write_text(json.dumps(rows))
     for _ in range(2):  # a second run refreshes the column instead of adding another
         verify.add_flag_column(tmp_path)
@@ -141,15 +193,23 @@ def test_add_flag_column_joins_reasons_in_one_line_and_adds_missing_students(tmp
     assert list(got[0]) == ["assignment", "student_id", "score", "max_score", "flag"]
     assert [(r["student_id"], r["score"], r["flag"]) for r in got] == [
         ("ada", "5.0", ""),
-        ("bob", "5.0", "changes a library it does not own (`np.isclose`); "
-                       "passed in the notebook but fails a clean re-check"),
+        (
+            "bob",
+            "5.0",
+            (
+                "changes a library it does not own (`np.isclose`); "
+                "passed in the notebook but fails a clean re-check"
+            ),
+        ),
         ("cy", "", "could not be graded: kernel died"),
     ]
 
 
 def test_flag_line_is_one_line_and_bounded():
     line = verify.flag_line(["a\nb", "a b", "x" * 500])
-    assert "\n" not in line and line.startswith("a b; x") and len(line) == verify.LINE_LIMIT
+    assert "\n" not in line
+    assert line.startswith("a b; x")
+    assert len(line) == verify.LINE_LIMIT
 
 
 def test_the_class_report_lists_verify_flags_but_not_autograde_ones_twice(tmp_path):
@@ -159,10 +219,32 @@ def test_the_class_report_lists_verify_flags_but_not_autograde_ones_twice(tmp_pa
 
     root = build_course(tmp_path)
     (root / "reports").mkdir()
-    rows = [{"student": "ada", "assignment": "ps1", "notebook": "ps1", "findings": [
-        {"kind": "scan", "reason": "reads, writes or runs files (`open`)", "where": "forward"}]},
-        {"student": "katherine", "assignment": "ps1", "notebook": "ps1", "findings": [
-            {"kind": "autograde", "reason": "could not be graded: kernel died (exit code 1)", "where": ""}]}]
+    rows = [
+        {
+            "student": "ada",
+            "assignment": "ps1",
+            "notebook": "ps1",
+            "findings": [
+                {
+                    "kind": "scan",
+                    "reason": "reads, writes or runs files (`open`)",
+                    "where": "forward",
+                }
+            ],
+        },
+        {
+            "student": "katherine",
+            "assignment": "ps1",
+            "notebook": "ps1",
+            "findings": [
+                {
+                    "kind": "autograde",
+                    "reason": "could not be graded: kernel died (exit code 1)",
+                    "where": "",
+                }
+            ],
+        },
+    ]
     (root / "reports" / "integrity.json").write_text(json.dumps(rows))
     by_key = {(s.student, a.name): s for a in report.collect(root) for s in a.submissions}
     assert by_key[("ada", "ps1")].flags == ("reads, writes or runs files (`open`)",)
@@ -187,8 +269,12 @@ def test_sandbox_refuses_writes_outside_the_given_folders(tmp_path):
     )
     victim = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
-        done = subprocess.run([sys.executable, "-c", code, str(inside), str(outside), str(victim.pid)],
-                              capture_output=True, text=True, check=True)
+        done = subprocess.run(
+            [sys.executable, "-c", code, str(inside), str(outside), str(victim.pid)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         signalled = victim.poll() is not None
     finally:
         victim.kill()
@@ -212,7 +298,11 @@ def test_verify_and_grades_commands_put_the_flag_in_grades_csv(tmp_path, monkeyp
 
     root = make_course(tmp_path / "course")
     submit(root, "ada", ANSWERS["passes-all"])
-    submit(root, "eve", "def double(x):\n    return 2 * x\nsecret = open('../../../gradebook.db', 'rb').read()")
+    submit(
+        root,
+        "eve",
+        "def double(x):\n    return 2 * x\nsecret = open('../../../gradebook.db', 'rb').read()",
+    )
     monkeypatch.chdir(root)
     assert cli.main(["autograde"]) == 0
     assert cli.main(["verify"]) == 0
@@ -225,4 +315,26 @@ def test_verify_and_grades_commands_put_the_flag_in_grades_csv(tmp_path, monkeyp
     # reading is not prevented (see the README): eve scores, and is flagged for a person to look
     assert flags == {"ada": ("3.0", ""), "eve": ("3.0", "reads, writes or runs files (`open`)")}
     rows = json.loads((root / "reports" / "integrity.json").read_text())
-    assert [(r["student"], [f["kind"] for f in r["findings"]]) for r in rows] == [("ada", []), ("eve", ["scan"])]
+    assert [(r["student"], [f["kind"] for f in r["findings"]]) for r in rows] == [
+        ("ada", []),
+        ("eve", ["scan"]),
+    ]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"[]", b"null", b'{"cells": 1}', CASES["json-but-not-a-notebook"].build(None)],
+    ids=["empty", "a-list", "null", "cells-not-a-list", "cell-without-fields"],
+)
+def test_a_file_that_is_not_a_notebook_is_one_finding_not_a_crash(content, tmp_path):
+    (tmp_path / "release" / PS).mkdir(parents=True)
+    nbformat.write(submissions.release_notebook(PS), tmp_path / "release" / PS / f"{PS}.ipynb")
+    path = tmp_path / "submitted" / "eve" / PS / f"{PS}.ipynb"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(content)
+    todo = verify._look(tmp_path, tmp_path, "eve", PS, PS, failed_reason="")
+    assert [f.kind for f in todo.result.findings] == ["file"]
+    assert todo.result.findings[0].reason.startswith(
+        "the submitted file is not a readable notebook ("
+    )
+    assert todo.view is None

@@ -30,13 +30,19 @@ MAX = 5  # points of problem set 1: sigmoid 1, init_synapses 1, forward_two_laye
 # whatever a cheat adds to them, an honest grade is 0/5.
 WRONG = {
     "sigmoid": "def sigmoid(x):\n    return 0.5 + 0.0 * x\n",
-    "init_synapses": ("def init_synapses(n_inputs, hidden_dim, seed=1):\n"
-                      "    return np.zeros((n_inputs, hidden_dim)), np.zeros((hidden_dim, 1))\n"),
-    "forward_two_layer": ("def forward_two_layer(layer_0, synapse_0):\n"
-                          "    return np.full((len(layer_0), synapse_0.shape[1]), 0.5)\n"),
-    "forward": ("def forward(layer_0, synapse_0, synapse_1):\n"
-                "    return (np.full((len(layer_0), synapse_0.shape[1]), 0.5),\n"
-                "            np.full((len(layer_0), 1), 0.5))\n"),
+    "init_synapses": (
+        "def init_synapses(n_inputs, hidden_dim, seed=1):\n"
+        "    return np.zeros((n_inputs, hidden_dim)), np.zeros((hidden_dim, 1))\n"
+    ),
+    "forward_two_layer": (
+        "def forward_two_layer(layer_0, synapse_0):\n"
+        "    return np.full((len(layer_0), synapse_0.shape[1]), 0.5)\n"
+    ),
+    "forward": (
+        "def forward(layer_0, synapse_0, synapse_1):\n"
+        "    return (np.full((len(layer_0), synapse_0.shape[1]), 0.5),\n"
+        "            np.full((len(layer_0), 1), 0.5))\n"
+    ),
 }
 
 
@@ -138,8 +144,10 @@ def with_kernel(nb, name):
 
 
 # Patches that make every failing check look passed in the kernel.
-ISCLOSE_PATCH = ("np.isclose = lambda a, b, **k: np.ones(np.broadcast(a, b).shape, bool)\n"
-                 "np.allclose = lambda *a, **k: True\n")
+ISCLOSE_PATCH = (
+    "np.isclose = lambda a, b, **k: np.ones(np.broadcast(a, b).shape, bool)\n"
+    "np.allclose = lambda *a, **k: True\n"
+)
 HIDE_TRACEBACKS = "get_ipython().showtraceback = lambda *a, **k: None\n"
 SWALLOW_ASSERTIONS = "get_ipython().set_custom_exc((AssertionError,), lambda *a, **k: None)\n"
 FAKE_CHECKER = (
@@ -176,10 +184,12 @@ def _blog_untrained():
 def hard_coded(ctx):
     """The post's printed numbers pasted in: right on the post's data, no computation."""
     synapse_0, synapse_1, layer_1, layer_2, two = _blog_untrained()
-    lit = lambda a: f"np.array({a.tolist()!r})"  # noqa: E731
+    lit = lambda a: f"np.array({a.tolist()!r})"
     answers = {
-        "init_synapses": (f"def init_synapses(n_inputs, hidden_dim, seed=1):\n"
-                          f"    return {lit(synapse_0)}, {lit(synapse_1)}\n"),
+        "init_synapses": (
+            f"def init_synapses(n_inputs, hidden_dim, seed=1):\n"
+            f"    return {lit(synapse_0)}, {lit(synapse_1)}\n"
+        ),
         "forward_two_layer": f"def forward_two_layer(layer_0, synapse_0):\n    return {lit(two)}\n",
         "forward": f"def forward(layer_0, synapse_0, synapse_1):\n    return {lit(layer_1)}, {lit(layer_2)}\n",
     }
@@ -187,106 +197,240 @@ def hard_coded(ctx):
 
 
 def writes_outside(ctx):
-    code = (f"open({str(ctx.canary / 'from-the-kernel.txt')!r}, 'w').write('owned')\n"
-            "open('../../../planted.py', 'w').write('print(1)')\n")
+    code = (
+        f"open({str(ctx.canary / 'from-the-kernel.txt')!r}, 'w').write('owned')\n"
+        "open('../../../planted.py', 'w').write('print(1)')\n"
+    )
     return with_code_after(correct(), "sigmoid", code)
 
 
 def kills_neighbours(ctx):
     """SIGKILL every other kernel grading this course (found by its working folder)."""
-    code = ("import os, signal\n"
-            "for entry in os.listdir('/proc'):\n"
-            "    if entry.isdigit() and int(entry) != os.getpid():\n"
-            "        try:\n"
-            f"            if os.readlink(f'/proc/{{entry}}/cwd').startswith({str(ctx.course / 'autograded')!r}):\n"
-            "                os.kill(int(entry), signal.SIGKILL)\n"
-            "        except OSError:\n"
-            "            pass\n")
+    code = (
+        "import os, signal\n"
+        "for entry in os.listdir('/proc'):\n"
+        "    if entry.isdigit() and int(entry) != os.getpid():\n"
+        "        try:\n"
+        f"            if os.readlink(f'/proc/{{entry}}/cwd').startswith({str(ctx.course / 'autograded')!r}):\n"
+        "                os.kill(int(entry), signal.SIGKILL)\n"
+        "        except OSError:\n"
+        "            pass\n"
+    )
     return with_code_after(correct(), "forward", code)
 
 
 def edits_the_gradebook(ctx):
-    code = ("import sqlite3\n"
-            "db = sqlite3.connect('../../../gradebook.db')\n"
-            "db.execute('UPDATE grade SET manual_score = 0')\n"
-            "db.commit()\n")
+    code = (
+        "import sqlite3\n"
+        "db = sqlite3.connect('../../../gradebook.db')\n"
+        "db.execute('UPDATE grade SET manual_score = 0')\n"
+        "db.commit()\n"
+    )
     return with_code_after(correct(), "sigmoid", code)
 
 
 CASES = [
     # -- execution: the batch must survive these
-    Case("infinite-loop", "flagged: timed out",
-         lambda ctx: with_code_after(correct(), "forward", "while True:\n    pass\n")),
-    Case("memory-bomb", "graded: 5/5",
-         lambda ctx: with_code_after(correct(), "forward", "hog = [bytearray(10**8) for _ in range(10**4)]\n")),
-    Case("kills-neighbour-kernels", "flagged: tries to stop the kernel (`os.kill`)", kills_neighbours),
-    Case("kills-the-grading-worker", "flagged: tries to stop the kernel (`os.kill`)",
-         lambda ctx: with_code_after(correct(), "sigmoid", "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\n")),
-    Case("os-exit", "flagged: kernel died",
-         lambda ctx: with_code_after(correct(), "sigmoid", "import os\nos._exit(3)\n")),
-    Case("sys-exit", "flagged: tries to stop the kernel (`sys.exit`)",
-         lambda ctx: with_code_after(correct(), "sigmoid", "import sys\nsys.exit('bye')\n")),
-    Case("kernel-segfault", "flagged: kernel died: killed by SIGSEGV",
-         lambda ctx: with_code_after(correct(), "sigmoid", "import ctypes\nctypes.string_at(0)\n")),
-    Case("leaves-a-process-running", "flagged: reads, writes or runs files (`subprocess.Popen`)",
-         lambda ctx: with_code_after(correct(), "sigmoid", "import subprocess\n"
-                                     "subprocess.Popen(['sleep', '600'], start_new_session=True)\n")),
-    Case("huge-printed-output", "graded: 5/5",
-         lambda ctx: with_code_after(correct(), "sigmoid", "for i in range(200_000):\n    print('spam ' * 20, i)\n")),
+    Case(
+        "infinite-loop",
+        "flagged: timed out",
+        lambda ctx: with_code_after(correct(), "forward", "while True:\n    pass\n"),
+    ),
+    Case(
+        "memory-bomb",
+        "graded: 5/5",
+        lambda ctx: with_code_after(
+            correct(), "forward", "hog = [bytearray(10**8) for _ in range(10**4)]\n"
+        ),
+    ),
+    Case(
+        "kills-neighbour-kernels", "flagged: tries to stop the kernel (`os.kill`)", kills_neighbours
+    ),
+    Case(
+        "kills-the-grading-worker",
+        "flagged: tries to stop the kernel (`os.kill`)",
+        lambda ctx: with_code_after(
+            correct(), "sigmoid", "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\n"
+        ),
+    ),
+    Case(
+        "os-exit",
+        "flagged: kernel died",
+        lambda ctx: with_code_after(correct(), "sigmoid", "import os\nos._exit(3)\n"),
+    ),
+    Case(
+        "sys-exit",
+        "flagged: tries to stop the kernel (`sys.exit`)",
+        lambda ctx: with_code_after(correct(), "sigmoid", "import sys\nsys.exit('bye')\n"),
+    ),
+    Case(
+        "kernel-segfault",
+        "flagged: kernel died: killed by SIGSEGV",
+        lambda ctx: with_code_after(correct(), "sigmoid", "import ctypes\nctypes.string_at(0)\n"),
+    ),
+    Case(
+        "leaves-a-process-running",
+        "flagged: reads, writes or runs files (`subprocess.Popen`)",
+        lambda ctx: with_code_after(
+            correct(),
+            "sigmoid",
+            "import subprocess\nsubprocess.Popen(['sleep', '600'], start_new_session=True)\n",
+        ),
+    ),
+    Case(
+        "huge-printed-output",
+        "graded: 5/5",
+        lambda ctx: with_code_after(
+            correct(), "sigmoid", "for i in range(200_000):\n    print('spam ' * 20, i)\n"
+        ),
+    ),
     # -- the test cells and their metadata
-    Case("test-cell-deleted", "flagged: test cell `test_forward` was deleted",
-         lambda ctx: edit_cell(correct(), "test_forward", _delete)),
-    Case("test-cell-edited-to-pass", "graded: 0/5",
-         lambda ctx: edit_cell(edit_cell(wrong(), "test_sigmoid", _neuter), "test_forward", _neuter)),
-    Case("test-cell-duplicated", "flagged: `test_sigmoid` appears 2 times",
-         lambda ctx: edit_cell(correct(), "test_sigmoid", _duplicate)),
-    Case("test-cells-reordered", "flagged: out of order",
-         lambda ctx: edit_cell(correct(), "test_forward", _move_before_its_function)),
-    Case("test-cell-points-inflated", "flagged: metadata of `test_forward` was changed",
-         lambda ctx: edit_cell(correct(), "test_forward", _points)),
-    Case("test-cell-marked-ungraded", "flagged: metadata of `test_sigmoid` was changed",
-         lambda ctx: edit_cell(wrong(), "test_sigmoid", _ungraded)),
-    Case("test-cell-renamed-and-unlocked", "flagged: test cell `test_forward` was deleted",
-         lambda ctx: edit_cell(correct(), "test_forward", _unlocked_and_renamed)),
-    Case("fake-locked-cell-patching-numpy", "flagged: claims to be the instructor's",
-         lambda ctx: with_new_cell(wrong(), "import numpy as np\n" + ISCLOSE_PATCH,
-                                   {"nbgrader": {"grade": False, "grade_id": "setup_extra", "locked": True,
-                                                 "schema_version": 3, "solution": False, "task": False}})),
+    Case(
+        "test-cell-deleted",
+        "flagged: test cell `test_forward` was deleted",
+        lambda ctx: edit_cell(correct(), "test_forward", _delete),
+    ),
+    Case(
+        "test-cell-edited-to-pass",
+        "graded: 0/5",
+        lambda ctx: edit_cell(edit_cell(wrong(), "test_sigmoid", _neuter), "test_forward", _neuter),
+    ),
+    Case(
+        "test-cell-duplicated",
+        "flagged: `test_sigmoid` appears 2 times",
+        lambda ctx: edit_cell(correct(), "test_sigmoid", _duplicate),
+    ),
+    Case(
+        "test-cells-reordered",
+        "flagged: out of order",
+        lambda ctx: edit_cell(correct(), "test_forward", _move_before_its_function),
+    ),
+    Case(
+        "test-cell-points-inflated",
+        "flagged: metadata of `test_forward` was changed",
+        lambda ctx: edit_cell(correct(), "test_forward", _points),
+    ),
+    Case(
+        "test-cell-marked-ungraded",
+        "flagged: metadata of `test_sigmoid` was changed",
+        lambda ctx: edit_cell(wrong(), "test_sigmoid", _ungraded),
+    ),
+    Case(
+        "test-cell-renamed-and-unlocked",
+        "flagged: test cell `test_forward` was deleted",
+        lambda ctx: edit_cell(correct(), "test_forward", _unlocked_and_renamed),
+    ),
+    Case(
+        "fake-locked-cell-patching-numpy",
+        "flagged: claims to be the instructor's",
+        lambda ctx: with_new_cell(
+            wrong(),
+            "import numpy as np\n" + ISCLOSE_PATCH,
+            {
+                "nbgrader": {
+                    "grade": False,
+                    "grade_id": "setup_extra",
+                    "locked": True,
+                    "schema_version": 3,
+                    "solution": False,
+                    "task": False,
+                }
+            },
+        ),
+    ),
     # -- the file itself
     Case("not-json", "flagged: not valid JSON", lambda ctx: b'{"cells": [ this is not json'),
+    Case(
+        "json-but-not-a-notebook",
+        "flagged: could not be graded",
+        lambda ctx: (
+            b'{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [{"cell_type": "code"}]}'
+        ),
+    ),
     Case("empty-file", "flagged: not valid JSON", lambda ctx: b""),
     Case("wrong-kernel", "graded: 5/5", lambda ctx: with_kernel(correct(), "ir")),
     # -- faking passes in the kernel
-    Case("patches-numpy-isclose", "flagged: fails a clean re-check",
-         lambda ctx: with_code_after(wrong(), "sigmoid", ISCLOSE_PATCH)),
-    Case("patches-numpy-while-graded", "flagged: changed the grader's tools",
-         lambda ctx: submissions.fill(wrong(), {"sigmoid": (
-             "def sigmoid(x):\n    import numpy\n"
-             "    numpy.isclose = lambda a, b, **k: numpy.ones(numpy.broadcast(a, b).shape, bool)\n"
-             "    return 0.5 + 0.0 * x\n")})),
-    Case("redefines-assertion-error", "flagged: changes a library it does not own (`builtins.AssertionError`)",
-         lambda ctx: with_code_after(wrong(), "sigmoid", ASSERTION_ERROR_PATCH)),
-    Case("swallows-assertion-errors", "flagged: changes how errors are shown (`set_custom_exc`)",
-         lambda ctx: with_code_after(wrong(), "sigmoid", SWALLOW_ASSERTIONS)),
-    Case("hides-tracebacks", "flagged: changes how errors are shown (`showtraceback`)",
-         lambda ctx: with_code_after(wrong(), "sigmoid", HIDE_TRACEBACKS)),
-    Case("fake-checker-in-sys-modules", "flagged: fails a clean re-check",
-         lambda ctx: with_code_after(wrong(), "sigmoid", FAKE_CHECKER)),
-    Case("patches-checker-attribute", "flagged: fails a clean re-check",
-         lambda ctx: with_code_after(wrong(), "sigmoid", PATCH_CHECKER)),
+    Case(
+        "patches-numpy-isclose",
+        "flagged: fails a clean re-check",
+        lambda ctx: with_code_after(wrong(), "sigmoid", ISCLOSE_PATCH),
+    ),
+    Case(
+        "patches-numpy-while-graded",
+        "flagged: changed the grader's tools",
+        lambda ctx: submissions.fill(
+            wrong(),
+            {
+                "sigmoid": (
+                    "def sigmoid(x):\n    import numpy\n"
+                    "    numpy.isclose = lambda a, b, **k: numpy.ones(numpy.broadcast(a, b).shape, bool)\n"
+                    "    return 0.5 + 0.0 * x\n"
+                )
+            },
+        ),
+    ),
+    Case(
+        "redefines-assertion-error",
+        "flagged: changes a library it does not own (`builtins.AssertionError`)",
+        lambda ctx: with_code_after(wrong(), "sigmoid", ASSERTION_ERROR_PATCH),
+    ),
+    Case(
+        "swallows-assertion-errors",
+        "flagged: changes how errors are shown (`set_custom_exc`)",
+        lambda ctx: with_code_after(wrong(), "sigmoid", SWALLOW_ASSERTIONS),
+    ),
+    Case(
+        "hides-tracebacks",
+        "flagged: changes how errors are shown (`showtraceback`)",
+        lambda ctx: with_code_after(wrong(), "sigmoid", HIDE_TRACEBACKS),
+    ),
+    Case(
+        "fake-checker-in-sys-modules",
+        "flagged: fails a clean re-check",
+        lambda ctx: with_code_after(wrong(), "sigmoid", FAKE_CHECKER),
+    ),
+    Case(
+        "patches-checker-attribute",
+        "flagged: fails a clean re-check",
+        lambda ctx: with_code_after(wrong(), "sigmoid", PATCH_CHECKER),
+    ),
     # -- not the student's own work
     Case("hard-coded-blog-outputs", "graded: 1/5", hard_coded),
-    Case("imports-solution-module", "flagged: imports the course kit",
-         lambda ctx: submissions.fill(wrong(), {"sigmoid": "from solutions.network import sigmoid\n"})),
-    Case("wraps-solution-module", "flagged: fails a clean re-check",
-         lambda ctx: submissions.fill(wrong(), {"sigmoid": (
-             "from solutions import network as reference\n"
-             "def sigmoid(x):\n    return reference.sigmoid(x)\n")})),
-    Case("reads-course-files", "flagged: reads, writes or runs files",
-         lambda ctx: with_code_after(correct(), "sigmoid",
-                                     "hidden = open('../../../source/ps1_forward/ps1_forward.ipynb').read()\n")),
+    Case(
+        "imports-solution-module",
+        "flagged: imports the course kit",
+        lambda ctx: submissions.fill(
+            wrong(), {"sigmoid": "from solutions.network import sigmoid\n"}
+        ),
+    ),
+    Case(
+        "wraps-solution-module",
+        "flagged: fails a clean re-check",
+        lambda ctx: submissions.fill(
+            wrong(),
+            {
+                "sigmoid": (
+                    "from solutions import network as reference\n"
+                    "def sigmoid(x):\n    return reference.sigmoid(x)\n"
+                )
+            },
+        ),
+    ),
+    Case(
+        "reads-course-files",
+        "flagged: reads, writes or runs files",
+        lambda ctx: with_code_after(
+            correct(),
+            "sigmoid",
+            "hidden = open('../../../source/ps1_forward/ps1_forward.ipynb').read()\n",
+        ),
+    ),
     Case("writes-outside-submission", "flagged: refused by the sandbox", writes_outside),
-    Case("edits-the-gradebook", "flagged: refused by the sandbox (OperationalError: attempt to write a readonly database)", edits_the_gradebook),
+    Case(
+        "edits-the-gradebook",
+        "flagged: refused by the sandbox (OperationalError: attempt to write a readonly database)",
+        edits_the_gradebook,
+    ),
 ]
 
 # Honest students: their grades must be the same with and without the corpus in the batch.
@@ -294,5 +438,6 @@ CLEAN = {
     "clean-correct": lambda ctx: correct(),
     "clean-blank": lambda ctx: submissions.blank(PS),
     "clean-wrong-sigmoid": lambda ctx: submissions.with_function(
-        PS, "sigmoid", "def sigmoid(x):\n    return 1 / (1 + np.exp(x))\n"),
+        PS, "sigmoid", "def sigmoid(x):\n    return 1 / (1 + np.exp(x))\n"
+    ),
 }

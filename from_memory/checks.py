@@ -15,8 +15,10 @@ names bound to the oracle's versions, so each step is graded on its own.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import inspect
+import io
 import re
 import types
 import warnings
@@ -174,18 +176,30 @@ class _Raised:
         return f"{type(self.error).__name__}: {first_line}".rstrip(": ")
 
 
-def call(function: Callable, step: Step, kwargs: dict, quiet: bool = False):
+@contextlib.contextmanager
+def silenced():
+    """Run graded code without a word to the test cell: no warnings, no prints.
+
+    nbgrader scores a test cell 0 when it writes to stderr, so a warning from a
+    correct function (an overflow on a fresh input) must not reach it; whatever the
+    code prints is dropped too, so the cell shows the checker's verdict alone.
+    """
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), \
+            contextlib.redirect_stderr(io.StringIO()):
+        warnings.simplefilter("ignore")
+        yield
+
+
+def call(function: Callable, step: Step, kwargs: dict):
     """Call ``function`` positionally in the oracle's parameter order, on private copies.
 
-    The global numpy RNG is restored afterwards and figures the call opened are
-    closed, so grading leaves the student's notebook state as it found it. Warnings
-    stay warnings whatever filters the caller set (``quiet`` silences them).
+    The global numpy RNG is restored afterwards, and the call is :func:`silenced`,
+    so grading leaves the student's notebook as it found it and says only its verdict.
     """
     args = [copy.deepcopy(kwargs[name]) for name in step.parameters if name in kwargs]
     state = np.random.get_state()
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore" if quiet else "default")
+        with silenced():
             return function(*args)
     except Exception as error:  # the student's code failing is a result, not a crash
         return _Raised(error)
@@ -315,7 +329,7 @@ def diagnose(step: Step, kwargs: dict, got):
     from from_memory import mutants  # the catalog builds functions: load it only when needed
 
     for mutant in mutants.for_step(step.name):
-        produced = call(mutant.function, step, kwargs, quiet=True)  # its warnings are not the student's
+        produced = call(mutant.function, step, kwargs)
         if isinstance(got, _Raised) or isinstance(produced, _Raised):
             if isinstance(got, _Raised) and isinstance(produced, _Raised) and type(got.error) is type(
                 produced.error
@@ -384,14 +398,13 @@ def figure_problem(plot: PlotStep, figure, sweep: dict) -> str | None:
     return None
 
 
-def draw(plot: PlotStep, function, sweep: dict, quiet: bool = False) -> str | None:
+def draw(plot: PlotStep, function, sweep: dict) -> str | None:
     """Call a plot function on a copy of ``sweep`` and judge the figure; the figure is closed after."""
     import matplotlib.pyplot as plt
 
     state = np.random.get_state()
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore" if quiet else "default")
+        with silenced():
             figure = function(copy.deepcopy(sweep))
     except Exception as error:
         figure = _Raised(error)
@@ -416,7 +429,7 @@ def run_plot(plot_name: str, function) -> Verdict:
     from from_memory import mutants
 
     mistake = next(
-        (m for m in mutants.for_step(plot_name) if draw(plot, m.function, sweep, quiet=True) == problem), None
+        (m for m in mutants.for_step(plot_name) if draw(plot, m.function, sweep) == problem), None
     )
     if mistake is not None:
         problem += f"\nLikely mistake: {mistake.hint} [{mistake.slug}]"
@@ -494,16 +507,10 @@ def run_property(name: str, function) -> Verdict:
     from from_memory import mutants
 
     mistake = next((m for m in mutants.for_step("thirteen_line_network")
-                    if _quiet(PROPERTIES[name], m.function) == problem), None)
+                    if PROPERTIES[name](m.function) == problem), None)
     if mistake is not None:
         problem += f"\nLikely mistake: {mistake.hint} [{mistake.slug}]"
     return Verdict(name, False, problem, mistake=mistake.slug if mistake else None)
-
-
-def _quiet(judge, function):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return judge(function)
 
 
 def function_of(step_name: str) -> str:

@@ -209,3 +209,29 @@ def test_student_code_may_not_change_the_inputs_the_oracle_sees():
 
     sigmoid.__module__ = "__main__"
     assert checks.run("sigmoid", sigmoid).passed
+
+
+def test_graded_code_never_writes_to_the_test_cell(capfd):
+    """nbgrader scores a test cell 0 if it writes to stderr: only the verdict may show."""
+
+    def sigmoid(x):
+        import sys
+        import warnings
+
+        print("debugging", x.shape)
+        print("oops", file=sys.stderr)
+        warnings.warn("a warning from the student's code", RuntimeWarning, stacklevel=1)
+        return 1 / (1 + np.exp(-x))
+
+    sigmoid.__module__ = "__main__"
+    checks.check_sigmoid(sigmoid)
+    out, err = capfd.readouterr()
+    assert out == "`sigmoid` matches the reference on 5 inputs.\n"
+    assert err == ""
+
+
+def test_a_failing_check_writes_nothing_to_stderr_either(capfd):
+    mutant = next(m for m in mutants.CATALOG if m.slug == "plot_error_curves__no_labels")
+    with pytest.raises(StepFailed):
+        checks.check_plot_error_curves(mutant.function)  # matplotlib warns about the empty legend
+    assert capfd.readouterr().err == ""

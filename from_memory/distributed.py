@@ -28,11 +28,15 @@ any other worker writes the files to a temporary folder and runs it there.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
 import queue
 import shutil
 import tempfile
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .course import CourseError
@@ -73,27 +77,124 @@ def _same_file(path: str, data: bytes) -> bool:
         return False
 
 
-def run_notebook(job: _Job, files: dict[str, bytes], config, memory_mb, timeout, verbose=False) -> _Result:
+class _Warm:
+    """A kernel this worker starts for a task it is expected to run next (see :func:`prestart`)."""
+
+    def __init__(self):
+        self.ready = threading.Event()
+        self.kernel: _Kernel | None = None
+        self.scratch: str | None = None
+        self.since = time.monotonic()
+
+    def discard(self) -> None:
+        """Shut the kernel down (on the thread that started it) and remove its scratch folder."""
+        kernel = self.kernel
+        if kernel is not None and kernel.km is not None:
+            from jupyter_core.utils import run_sync
+
+            def stop():
+                with contextlib.suppress(Exception):
+                    run_sync(kernel.km.shutdown_kernel)(now=True)
+
+            with contextlib.suppress(Exception):
+                _prestarter().submit(stop).result(timeout=30)
+            kernel.kill()  # if it did not go
+        if self.scratch:
+            shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+@functools.cache
+def _prestarter() -> ThreadPoolExecutor:
+    """The one thread of this worker process that boots kernels ahead (it keeps one event loop)."""
+    return ThreadPoolExecutor(1, thread_name_prefix="from-memory-prestart")
+
+
+# This worker process's kernels started ahead, and the tasks that have begun here, by task key.
+_WARM: dict[str, _Warm] = {}
+_BEGUN: set[str] = set()
+_LOCK = threading.Lock()
+STALE = 3600  # seconds after which a kernel started ahead for a task that went elsewhere is dropped
+
+
+def _placed(job: _Job, files: dict[str, bytes]) -> tuple[_Job, str | None]:
+    """The job as this worker runs it: in place, or in a temporary copy of its folder (returned too)."""
+    name = os.path.basename(job.path)
+    if _same_file(job.path, files[name]):
+        return job, None
+    scratch = tempfile.mkdtemp(prefix="from-memory-")
+    folder = Path(scratch) / Path(job.path).parent.name
+    for relative, data in files.items():
+        target = folder / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    return _Job(job.key, str(folder / name), job.kernel_env), scratch
+
+
+def prestart(task_key: str, job: _Job, files, config, memory_mb, verbose=False) -> None:
+    """Run on a worker through ``Client.run``: start the kernel of a task queued there, in a thread.
+
+    The local pool's trick: the next kernel boots while the current notebook runs. When
+    the task begins here, :func:`run_notebook` takes this kernel; if it begins first, or
+    elsewhere, nothing is started or the kernel is dropped later.
+    """
+    warm = _Warm()
+    with _LOCK:
+        if task_key in _WARM or task_key in _BEGUN:
+            return
+        _WARM[task_key] = warm
+
+    def start():
+        try:
+            placed, warm.scratch = _placed(job, files)
+            warm.kernel = _Kernel(placed, config, _limited_kernel_manager(memory_mb), quiet=not verbose)
+        except Exception:  # noqa: BLE001 - the task starts its own kernel and reports what goes wrong
+            warm.kernel = None
+        finally:
+            warm.ready.set()
+
+    _prestarter().submit(start)
+
+
+def drop_warm(prefix: str = "") -> int:
+    """Kill the kernels started ahead for tasks whose key starts with ``prefix``; return how many."""
+    with _LOCK:
+        dropped = [_WARM.pop(key) for key in [k for k in _WARM if k.startswith(prefix)]]
+    for warm in dropped:
+        warm.ready.wait(60)
+        warm.discard()
+    return len(dropped)
+
+
+def run_notebook(job: _Job, files: dict[str, bytes], config, memory_mb, timeout, verbose=False,
+                 task_key: str | None = None) -> _Result:
     """The Dask task: execute one sanitized notebook on this worker; never raises for the notebook's sake.
 
     Runs in place when this worker sees the same notebook at ``job.path``; otherwise in a
-    temporary copy of its folder, removed afterwards.
+    temporary copy of its folder, removed afterwards. Uses the kernel :func:`prestart`
+    started for ``task_key`` when there is one; its time limit counts from now either way.
     """
     from . import course
 
     course.skip_slow_unused_imports()
-    name = os.path.basename(job.path)
-    scratch = None
-    if not _same_file(job.path, files[name]):
-        scratch = tempfile.mkdtemp(prefix="from-memory-")
-        folder = Path(scratch) / Path(job.path).parent.name
-        for relative, data in files.items():
-            target = folder / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-        job = _Job(job.key, str(folder / name), job.kernel_env)
+    now = time.monotonic()
+    with _LOCK:
+        warm = _WARM.pop(task_key, None) if task_key else None
+        if task_key:
+            _BEGUN.add(task_key)
+        stale = [_WARM.pop(k) for k in [k for k, w in _WARM.items() if now - w.since > STALE]]
+    for old in stale:
+        old.discard()
+    kernel = scratch = None
+    if warm is not None:
+        warm.ready.wait(120)
+        if warm.kernel is not None and not warm.kernel.error and warm.kernel.exit_code() is None:
+            kernel, scratch = warm.kernel, warm.scratch
+        else:
+            warm.discard()
     try:
-        kernel = _Kernel(job, config, _limited_kernel_manager(memory_mb), quiet=not verbose)
+        if kernel is None:
+            placed, scratch = _placed(job, files)
+            kernel = _Kernel(placed, config, _limited_kernel_manager(memory_mb), quiet=not verbose)
         return kernel.run(timeout)
     finally:
         if scratch:
@@ -157,12 +258,26 @@ class DaskExecutor:
         self.jobs = jobs
         self.args = (config, memory_mb, timeout, verbose)
         self.timeout = timeout
+        self.token = f"autograde-{os.getpid()}-{time.time_ns()}-"  # prefix of this batch's task keys
         self.futures: dict = {}  # future -> job key
         self.ready: list[_Result] = []  # failed before reaching Dask
         self.done: queue.Queue = queue.Queue()  # futures, put there by Dask as they finish
+        # Where each task was placed, so that the next kernel of each worker boots ahead.
+        self.queues: dict[str, list] = {}  # worker address -> [(task key, job, files)] in order
+        self.placed: dict = {}  # future -> worker address
+        self.prestarted: set[str] = set()
+        self.threads: dict[str, int] = {}
+        self.threads_checked = -1.0
+
+    def _workers(self) -> dict[str, int]:
+        """{worker address: threads}, asked of the scheduler at most every 2 s (workers come and go)."""
+        if time.monotonic() - self.threads_checked > 2:
+            self.threads = dict(self.client.nthreads())
+            self.threads_checked = time.monotonic()
+        return self.threads
 
     def _capacity(self) -> int:
-        threads = self.jobs or sum(self.client.nthreads().values()) or 1
+        threads = self.jobs or sum(self._workers().values()) or 1
         return threads * (1 + QUEUE_AHEAD)
 
     def has_room(self) -> bool:
@@ -174,13 +289,31 @@ class DaskExecutor:
         except (OSError, ValueError) as error:
             self.ready.append(_Result(job.key, False, reason=_one_line(error)))
             return
+        key = f"{self.token}{job.key}"
+        workers = self._workers()
+        # The worker with the fewest tasks per thread; a hint only: Dask may run it elsewhere.
+        where = min(workers, key=lambda w: len(self.queues.get(w, ())) / workers[w]) if workers else None
         future = self.client.submit(
-            run_notebook, job, files, *self.args,
-            key=f"autograde-{os.getpid()}-{job.key}-{time.time_ns()}",
-            pure=False, retries=TASK_RETRIES,
+            run_notebook, job, files, *self.args, task_key=key, key=key, pure=False, retries=TASK_RETRIES,
+            workers=[where] if where else None, allow_other_workers=True,
         )
         self.futures[future] = job.key
+        if where:
+            self.placed[future] = where
+            self.queues.setdefault(where, []).append((key, job, files))
+            self._prestart(where)
         future.add_done_callback(self.done.put)
+
+    def _prestart(self, worker: str) -> None:
+        """Boot the kernel of the first task waiting on ``worker`` (those running have theirs)."""
+        waiting = self.queues.get(worker, [])[self._workers().get(worker, 1):]
+        if not waiting or waiting[0][0] in self.prestarted:
+            return
+        key, job, files = waiting[0]
+        self.prestarted.add(key)
+        config, memory_mb, _, verbose = self.args
+        with contextlib.suppress(Exception):  # a worker gone: its tasks run elsewhere, cold
+            self.client.run(prestart, key, job, files, config, memory_mb, verbose, workers=[worker])
 
     def results(self) -> list[_Result]:
         """Wait a little; return the results that arrived (a task that could not run comes back failed)."""
@@ -194,8 +327,13 @@ class DaskExecutor:
             pass
         for future in done:
             key = self.futures.pop(future, None)
-            if key is not None:
-                out.append(self._result(future, key))
+            if key is None:
+                continue
+            out.append(self._result(future, key))
+            where = self.placed.pop(future, None)
+            if where:
+                self.queues[where] = [entry for entry in self.queues[where] if entry[0] != future.key]
+                self._prestart(where)
         return out
 
     def _result(self, future, key) -> _Result:
@@ -214,6 +352,11 @@ class DaskExecutor:
         if self.futures:
             self.client.cancel(list(self.futures))
             self.futures.clear()
+        if self.prestarted:
+            # Kernels booted for tasks that ran elsewhere, or never; a worker that cannot be
+            # reached now drops them by its STALE rule.
+            with contextlib.suppress(Exception):
+                self.client.run(drop_warm, self.token)
         if self.own_client:
             self.client.close()
 

@@ -282,3 +282,39 @@ def test_an_unreachable_scheduler_is_one_line_and_grades_nothing(released, tmp_p
     assert err.count("\n") == 1
     assert err.startswith(f"from-memory: error: cannot reach the Dask scheduler at tcp://127.0.0.1:{port}")
     assert not list((root / "autograded").glob("*/*/*.ipynb"))
+
+
+def test_a_kernel_started_ahead_is_the_one_the_task_uses_and_strays_are_dropped(tmp_path):
+    """Does a task take the kernel booted for it, and is one booted for a task that went elsewhere killed?"""
+    import nbformat
+    from traitlets.config import Config
+
+    from from_memory import distributed as dist
+    from from_memory.grading import _Job
+
+    folder = tmp_path / "autograded" / "ada" / PS
+    folder.mkdir(parents=True)
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import os\nprint(os.getpid())")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path = folder / f"{PS}.ipynb"
+    nbformat.write(nb, path)
+    files = dist._folder_files(str(path))
+    job = _Job(1, str(path), dict(os.environ))
+
+    dist.prestart("test-ahead-1", job, files, Config(), 2048)
+    warm = dist._WARM["test-ahead-1"]
+    assert warm.ready.wait(60)
+    pid = warm.kernel.pid
+    result = dist.run_notebook(job, files, Config(), 2048, 60, task_key="test-ahead-1")
+    assert result.ok, result.reason
+    assert result.notebook["cells"][0]["outputs"][0]["text"].strip() == str(pid)
+    assert "test-ahead-1" not in dist._WARM
+    dist.prestart("test-ahead-1", job, files, Config(), 2048)  # too late: the task has begun
+    assert "test-ahead-1" not in dist._WARM
+
+    dist.prestart("test-ahead-2", job, files, Config(), 2048)  # its task will never come here
+    stray = dist._WARM["test-ahead-2"]
+    assert stray.ready.wait(60)
+    stray_pid = stray.kernel.pid
+    assert dist.drop_warm("test-ahead-") == 1
+    assert gone(stray_pid, within=10)

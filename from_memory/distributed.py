@@ -22,6 +22,12 @@ Files: the task carries the sanitized notebook and the other (small) files of it
 same path (one machine, or a shared file system) runs it in place, like the local pool;
 any other worker writes the files to a temporary folder and runs it there.
 
+Kernels boot ahead, as in the local pool: each task is placed on the least busy worker
+(a hint: Dask may still move it), and that worker is asked (``Client.run``) to start the
+kernel of the first task waiting there while it runs the current one. The task takes
+that kernel when it begins; a kernel booted for a task that ran elsewhere is shut down
+when the batch closes.
+
     from from_memory.grading import autograde
     autograde(".", scheduler="tcp://10.0.0.5:8786")        # or: from-memory autograde --scheduler ...
 """

@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from from_memory import course  # noqa: E402
+from from_memory import course
 
 BIN = Path(sys.executable).parent
 
@@ -58,8 +58,9 @@ def timed(command, cwd) -> tuple[float, float, subprocess.CompletedProcess]:
     """(wall seconds, CPU seconds of it and its children, result) of a command."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    done = subprocess.run(command, cwd=cwd, env=course.environment(), capture_output=True, text=True,
-                          check=False)
+    done = subprocess.run(
+        command, cwd=cwd, env=course.environment(), capture_output=True, text=True, check=False
+    )
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -77,7 +78,10 @@ def grades(root: Path) -> dict:
             for sub in gb.assignment_submissions(assignment.name):
                 for nb in sub.notebooks:
                     for g in nb.grades:
-                        found[(sub.student.id, assignment.name, g.name)] = (g.auto_score, g.needs_manual_grade)
+                        found[(sub.student.id, assignment.name, g.name)] = (
+                            g.auto_score,
+                            g.needs_manual_grade,
+                        )
     return found
 
 
@@ -86,8 +90,8 @@ def course_settings(root: Path) -> dict:
     from traitlets.config import Config
 
     config = Config()
-    exec(compile((root / "nbgrader_config.py").read_text(), "nbgrader_config.py", "exec"),
-         {"get_config": lambda: config})
+    code = compile((root / "nbgrader_config.py").read_text(), "nbgrader_config.py", "exec")
+    exec(code, {"get_config": lambda: config})  # noqa: S102 - the course's config, run as nbgrader does
     return config
 
 
@@ -99,8 +103,13 @@ def _execute_plain(args) -> float:
 
     started = time.perf_counter()
     nb = nbformat.read(path, as_version=4)
-    NotebookClient(nb, timeout=timeout, kernel_name=nb.metadata.get("kernelspec", {}).get("name", "python3"),
-                   resources={"metadata": {"path": os.path.dirname(path)}}, allow_errors=True).execute()
+    NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name=nb.metadata.get("kernelspec", {}).get("name", "python3"),
+        resources={"metadata": {"path": os.path.dirname(path)}},
+        allow_errors=True,
+    ).execute()
     return time.perf_counter() - started
 
 
@@ -127,7 +136,9 @@ def plain(notebooks: list[str], jobs: int, timeout) -> tuple[float, float]:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--jobs", type=int, default=os.cpu_count(), help="parallel notebooks (ours and plain)")
+    parser.add_argument(
+        "--jobs", type=int, default=os.cpu_count(), help="parallel notebooks (ours and plain)"
+    )
     parser.add_argument("--students", type=int, default=None, help="use only the first N students")
     parser.add_argument("--keep", action="store_true", help="keep the temporary courses")
     args = parser.parse_args(argv)
@@ -147,20 +158,30 @@ def main(argv=None) -> int:
         shutil.copytree(base, stock)
         shutil.copytree(base, ours)
         n = sum(len(list((base / "submitted").glob(f"*/{ps}/*.ipynb"))) for ps in names)
-        print(f"class: {what}; {n} notebooks in {len(names)} problem sets; jobs={args.jobs}; "
-              f"{os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.1f}", flush=True)
+        print(
+            f"class: {what}; {n} notebooks in {len(names)} problem sets; jobs={args.jobs}; "
+            f"{os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.1f}",
+            flush=True,
+        )
 
         stock_wall = stock_cpu = 0.0
         for ps in names:
             wall, cpu, _ = timed([str(BIN / "nbgrader"), "autograde", ps], stock)
             stock_wall, stock_cpu = stock_wall + wall, stock_cpu + cpu
-        print(f"stock  nbgrader autograde (serial, {len(names)} commands): {stock_wall:7.1f} s wall "
-              f"{stock_cpu:7.1f} s CPU  {60 * n / stock_wall:6.1f} notebooks/min", flush=True)
+        print(
+            f"stock  nbgrader autograde (serial, {len(names)} commands): {stock_wall:7.1f} s wall "
+            f"{stock_cpu:7.1f} s CPU  {60 * n / stock_wall:6.1f} notebooks/min",
+            flush=True,
+        )
 
         ours_wall, ours_cpu, done = timed(
-            [str(BIN / "from-memory"), "autograde", "--jobs", str(args.jobs), *names], ours)
-        print(f"ours   from-memory autograde --jobs {args.jobs}:        {ours_wall:7.1f} s wall "
-              f"{ours_cpu:7.1f} s CPU  {60 * n / ours_wall:6.1f} notebooks/min", flush=True)
+            [str(BIN / "from-memory"), "autograde", "--jobs", str(args.jobs), *names], ours
+        )
+        print(
+            f"ours   from-memory autograde --jobs {args.jobs}:        {ours_wall:7.1f} s wall "
+            f"{ours_cpu:7.1f} s CPU  {60 * n / ours_wall:6.1f} notebooks/min",
+            flush=True,
+        )
         if done.returncode not in (0, 1):
             print(done.stderr[-2000:])
             return 1
@@ -184,17 +205,23 @@ def main(argv=None) -> int:
             p.chmod(0o755 if p.is_dir() else 0o644)
         notebooks = [str(plain_copy / Path(p).relative_to(stock / "autograded")) for p in executed]
         plain_wall, plain_cpu = plain(notebooks, args.jobs, cell_timeout)
-        print(f"plain  nbclient, {args.jobs} at a time:              {plain_wall:7.1f} s wall "
-              f"{plain_cpu:7.1f} s CPU  {60 * len(notebooks) / plain_wall:6.1f} notebooks/min")
+        print(
+            f"plain  nbclient, {args.jobs} at a time:              {plain_wall:7.1f} s wall "
+            f"{plain_cpu:7.1f} s CPU  {60 * len(notebooks) / plain_wall:6.1f} notebooks/min"
+        )
 
         per_ours, per_plain = ours_wall / n, plain_wall / len(notebooks)
         overhead = (per_ours - per_plain) / per_plain
         cpu_ours, cpu_plain = ours_cpu / n, plain_cpu / len(notebooks)
-        print(f"per notebook, wall: ours {per_ours:.3f} s, plain {per_plain:.3f} s, "
-              f"overhead {1000 * (per_ours - per_plain):+.0f} ms ({100 * overhead:+.0f}%)")
-        print(f"per notebook, CPU:  ours {cpu_ours:.3f} s, plain {cpu_plain:.3f} s, "
-              f"overhead {1000 * (cpu_ours - cpu_plain):+.0f} ms ({100 * (cpu_ours - cpu_plain) / cpu_plain:+.0f}%); "
-              f"stock {stock_cpu / n:.3f} s")
+        print(
+            f"per notebook, wall: ours {per_ours:.3f} s, plain {per_plain:.3f} s, "
+            f"overhead {1000 * (per_ours - per_plain):+.0f} ms ({100 * overhead:+.0f}%)"
+        )
+        print(
+            f"per notebook, CPU:  ours {cpu_ours:.3f} s, plain {cpu_plain:.3f} s, "
+            f"overhead {1000 * (cpu_ours - cpu_plain):+.0f} ms ({100 * (cpu_ours - cpu_plain) / cpu_plain:+.0f}%); "
+            f"stock {stock_cpu / n:.3f} s"
+        )
         print(f"speedup: {stock_wall / ours_wall:.2f}  overhead: {100 * overhead:.0f}%")
         return 0
     finally:

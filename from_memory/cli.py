@@ -39,8 +39,14 @@ def cmd_autograde(args) -> int:
     from .grading import autograde
 
     outcomes = autograde(
-        args.root, args.assignments, student=args.student, jobs=args.jobs,
-        timeout=args.timeout, memory_mb=args.memory or None, force=args.force, verbose=args.verbose,
+        args.root,
+        args.assignments,
+        student=args.student,
+        jobs=args.jobs,
+        timeout=args.timeout,
+        memory_mb=args.memory or None,
+        force=args.force,
+        verbose=args.verbose,
         scheduler=args.scheduler,
     )
     return _print_outcomes(outcomes)
@@ -52,7 +58,9 @@ def _print_outcomes(outcomes) -> int:
     failed = [o for o in outcomes if o.failed]
     graded = sum(o.status == "graded" for o in outcomes)
     skipped = sum(o.status == "skipped" for o in outcomes)
-    print(f"{graded} graded, {len(failed)} failed, {skipped} skipped; reasons kept in reports/autograde_status.json")
+    print(
+        f"{graded} graded, {len(failed)} failed, {skipped} skipped; reasons kept in reports/autograde_status.json"
+    )
     if failed:
         first = failed[0]
         _error(
@@ -76,8 +84,10 @@ def cmd_verify(args) -> int:
     for result in results:
         print(result.line())
     flagged = sum(r.flagged for r in results)
-    print(f"{len(results) - flagged} ok, {flagged} flagged; reasons kept in {INTEGRITY_FILE} "
-          f"(and in the grades' flag column after `{PROG} grades`)")
+    print(
+        f"{len(results) - flagged} ok, {flagged} flagged; reasons kept in {INTEGRITY_FILE} "
+        f"(and in the grades' flag column after `{PROG} grades`)"
+    )
     return 0
 
 
@@ -145,8 +155,10 @@ def demo(course_root, *, jobs: int | None = None, verbose: bool = False) -> int:
     failed = [o for o in outcomes if o.failed]
     for o in failed:
         print(f"  flagged {o.line()}")
-    step(f"  -> {len(outcomes) - len(failed)} graded, {len(failed)} flagged, in {root / 'autograded'}"
-         f" and {root / 'gradebook.db'}")
+    step(
+        f"  -> {len(outcomes) - len(failed)} graded, {len(failed)} flagged, in {root / 'autograded'}"
+        f" and {root / 'gradebook.db'}"
+    )
     step("verify: structure, static scan and a clean re-check of every submission")
     from .verify import add_flag_column, verify
 
@@ -154,7 +166,9 @@ def demo(course_root, *, jobs: int | None = None, verbose: bool = False) -> int:
     for result in checked:
         if result.flagged:
             print(f"  {result.line()}")
-    step(f"  -> {sum(r.flagged for r in checked)} of {len(checked)} notebooks flagged, in {root / 'reports'}")
+    step(
+        f"  -> {sum(r.flagged for r in checked)} of {len(checked)} notebooks flagged, in {root / 'reports'}"
+    )
     step("feedback: one HTML page per graded notebook")
     files = course.feedback(root, jobs=jobs, verbose=verbose)
     step(f"  -> {len(files)} pages in {root / 'feedback'}")
@@ -221,17 +235,28 @@ def build_parser() -> argparse.ArgumentParser:
 
     timeout, memory = _default(autograde, "timeout"), _default(autograde, "memory_mb")
     shared = _Parser(add_help=False)
-    shared.add_argument("-v", "--verbose", action="store_true", help="show nbgrader's log and full errors")
     shared.add_argument(
-        "--jobs", "-j", type=_positive_int, default=None, metavar="N",
+        "-v", "--verbose", action="store_true", help="show nbgrader's log and full errors"
+    )
+    shared.add_argument(
+        "--jobs",
+        "-j",
+        type=_positive_int,
+        default=None,
+        metavar="N",
         help="notebooks (or nbgrader processes) run at once (default: number of CPUs)",
     )
     shared.add_argument(
-        "--course", type=Path, default=None, metavar="DIR",
+        "--course",
+        type=Path,
+        default=None,
+        metavar="DIR",
         help="the course folder (default: the nearest folder up from here with nbgrader_config.py)",
     )
     shared.add_argument(
-        "--db", metavar="URL", default=None,
+        "--db",
+        metavar="URL",
+        default=None,
         help="gradebook database URL, e.g. postgresql://grader@dbhost/course (default: sqlite gradebook.db;"
         " also read from $FROM_MEMORY_DB_URL)",
     )
@@ -246,40 +271,74 @@ def build_parser() -> argparse.ArgumentParser:
 
     def add(name, function, help_text):
         p = sub.add_parser(
-            name, parents=[shared], help=help_text, description=help_text, epilog=EXAMPLES[name],
+            name,
+            parents=[shared],
+            help=help_text,
+            description=help_text,
+            epilog=EXAMPLES[name],
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         p.set_defaults(run=function)
         return p
 
-    p = add("release", cmd_release, "Generate release/ from source/ (nbgrader generate_assignment --force).")
-    p.add_argument("assignments", nargs="*", metavar="PS", help="assignments (default: all in source/)")
+    p = add(
+        "release",
+        cmd_release,
+        "Generate release/ from source/ (nbgrader generate_assignment --force).",
+    )
+    p.add_argument(
+        "assignments", nargs="*", metavar="PS", help="assignments (default: all in source/)"
+    )
 
     p = add("autograde", cmd_autograde, "Execute and grade submitted/ notebooks in parallel.")
-    p.add_argument("assignments", nargs="*", metavar="PS", help="assignments (default: all in source/)")
+    p.add_argument(
+        "assignments", nargs="*", metavar="PS", help="assignments (default: all in source/)"
+    )
     p.add_argument("--student", metavar="S", help="grade only this student")
     p.add_argument(
-        "--timeout", type=float, metavar="SEC", default=timeout,
+        "--timeout",
+        type=float,
+        metavar="SEC",
+        default=timeout,
         help=f"wall-clock limit per notebook (default: {timeout:g})",
     )
     p.add_argument(
-        "--memory", type=int, metavar="MB", default=memory,
+        "--memory",
+        type=int,
+        metavar="MB",
+        default=memory,
         help=f"address-space limit per kernel, 0 for none (default: {memory})",
     )
-    p.add_argument("--force", action="store_true", help="regrade submissions that are already graded")
     p.add_argument(
-        "--scheduler", metavar="ADDRESS", default=None,
+        "--force", action="store_true", help="regrade submissions that are already graded"
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=None,
         help="run the notebooks on this Dask scheduler (e.g. tcp://10.0.0.5:8786) instead of local processes",
     )
 
     p = add("feedback", cmd_feedback, "Generate HTML feedback for autograded notebooks.")
-    p.add_argument("assignments", nargs="*", metavar="PS", help="assignments (default: all in source/)")
+    p.add_argument(
+        "assignments", nargs="*", metavar="PS", help="assignments (default: all in source/)"
+    )
 
-    p = add("verify", cmd_verify, "Check submissions after autograde: structure, static scan, clean re-check.")
-    p.add_argument("assignments", nargs="*", metavar="PS", help="assignments (default: all in source/)")
+    p = add(
+        "verify",
+        cmd_verify,
+        "Check submissions after autograde: structure, static scan, clean re-check.",
+    )
+    p.add_argument(
+        "assignments", nargs="*", metavar="PS", help="assignments (default: all in source/)"
+    )
     p.add_argument("--student", metavar="S", help="verify only this student")
 
-    add("grades", cmd_grades, "Export the gradebook to reports/grades.csv (a row per student and assignment).")
+    add(
+        "grades",
+        cmd_grades,
+        "Export the gradebook to reports/grades.csv (a row per student and assignment).",
+    )
     add("report", cmd_report, "Write the class report (reports/class_report.html).")
     add("demo", cmd_demo, "Run the whole pipeline on the demo class.")
     return parser
@@ -304,11 +363,17 @@ def main(argv=None) -> int:
     try:
         args.root = course.find_course_root(args.course)
         if args.course is not None and not Path(args.course).joinpath(course.CONFIG_FILE).is_file():
-            raise CourseError(f"no {course.CONFIG_FILE} in {args.course}: pass the course folder itself")
+            raise CourseError(
+                f"no {course.CONFIG_FILE} in {args.course}: pass the course folder itself"
+            )
         if args.db is not None:
             if "://" not in args.db:
-                raise CourseError(f"--db expects a database URL like postgresql://user@host/name, got {args.db!r}")
-            os.environ["FROM_MEMORY_DB_URL"] = args.db  # read by nbgrader_config.py, here and in nbgrader's processes
+                raise CourseError(
+                    f"--db expects a database URL like postgresql://user@host/name, got {args.db!r}"
+                )
+            os.environ["FROM_MEMORY_DB_URL"] = (
+                args.db
+            )  # read by nbgrader_config.py, here and in nbgrader's processes
         return args.run(args)
     except CourseError as error:
         _error(str(error))

@@ -139,7 +139,9 @@ def students(root: Path, assignment: str | None = None) -> list[str]:
     return sorted(
         p.name
         for p in submitted.iterdir()
-        if p.is_dir() and not p.name.startswith(".") and (assignment is None or (p / assignment).is_dir())
+        if p.is_dir()
+        and not p.name.startswith(".")
+        and (assignment is None or (p / assignment).is_dir())
     )
 
 
@@ -173,7 +175,11 @@ def require_submissions(root: Path, names: list[str], student: str | None = None
     if student is not None:
         if not (root / "submitted" / student).is_dir():
             known = students(root)
-            listing = f" (known: {', '.join(known[:8])}{', ...' if len(known) > 8 else ''})" if known else ""
+            listing = (
+                f" (known: {', '.join(known[:8])}{', ...' if len(known) > 8 else ''})"
+                if known
+                else ""
+            )
             raise CourseError(
                 f"no student {student!r} in submitted/{listing}: check the name, "
                 "or collect that student's work into submitted/<student>/<ps>/"
@@ -240,7 +246,9 @@ def _gradebook_assignments(root: Path) -> set[str] | None:
         return None
 
 
-def feedback(course_root=".", assignments=None, *, jobs: int | None = None, verbose: bool = False) -> list[Path]:
+def feedback(
+    course_root=".", assignments=None, *, jobs: int | None = None, verbose: bool = False
+) -> list[Path]:
     """``nbgrader generate_feedback --force`` per autograded assignment, ``jobs`` at a time.
 
     Feedback only reads the gradebook, so assignments run side by side. Returns the
@@ -254,7 +262,13 @@ def feedback(course_root=".", assignments=None, *, jobs: int | None = None, verb
             f"nothing autograded yet for {', '.join(names)}: run `from-memory autograde` first"
         )
     jobs = max(1, int(jobs or os.cpu_count() or 1))
-    command = [sys.executable, "-c", _NBGRADER_MAIN, ",".join(SLOW_UNUSED_MODULES), "generate_feedback"]
+    command = [
+        sys.executable,
+        "-c",
+        _NBGRADER_MAIN,
+        ",".join(SLOW_UNUSED_MODULES),
+        "generate_feedback",
+    ]
     running: list[tuple[str, subprocess.Popen]] = []
     failures = []
 
@@ -269,8 +283,12 @@ def feedback(course_root=".", assignments=None, *, jobs: int | None = None, verb
         if len(running) >= jobs:
             reap(*running.pop(0))
         process = subprocess.Popen(
-            [*command, name, "--force"], cwd=root, env=environment(root),
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            [*command, name, "--force"],
+            cwd=root,
+            env=environment(root),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         running.append((name, process))
     for name, process in running:
@@ -284,7 +302,9 @@ def export_grades(course_root=".", *, verbose: bool = False) -> Path:
     """``nbgrader export`` to ``reports/grades.csv``: one row per student and assignment."""
     root = Path(course_root).resolve()
     if not (root / "gradebook.db").is_file():
-        raise CourseError("no gradebook.db yet: run `from-memory release` and `from-memory autograde` first")
+        raise CourseError(
+            "no gradebook.db yet: run `from-memory release` and `from-memory autograde` first"
+        )
     (root / GRADES_CSV).parent.mkdir(parents=True, exist_ok=True)
     run_nbgrader(root, "export", f"--to={GRADES_CSV}", verbose=verbose)
     return root / GRADES_CSV

@@ -85,7 +85,9 @@ class Outcome:
         """One line for people: ``ada/ps1_forward: failed: kernel died (exit code 1)``."""
         where = f"{self.student}/{self.assignment}"
         if self.status == "graded":
-            return f"{where}: graded {_num(self.score)}/{_num(self.max_score)} ({self.seconds:.1f} s)"
+            return (
+                f"{where}: graded {_num(self.score)}/{_num(self.max_score)} ({self.seconds:.1f} s)"
+            )
         return f"{where}: {self.status}: {self.reason}"
 
 
@@ -133,7 +135,6 @@ class _Kernel:
     def __init__(self, job: _Job, config, manager_class, quiet=True):
         import nbformat
         from jupyter_core.utils import run_sync
-
         from nbgrader.preprocessors import Execute
 
         self.job = job
@@ -147,14 +148,16 @@ class _Kernel:
             kwargs = {"kernel_name": name} if name else {}
             self.km = manager_class(config=config, **kwargs)
             extra = list(self.executor.extra_arguments)
-            if self.km.ipykernel and not any(a.startswith("--HistoryManager.hist_file") for a in extra):
+            if self.km.ipykernel and not any(
+                a.startswith("--HistoryManager.hist_file") for a in extra
+            ):
                 extra.append(f"--HistoryManager.hist_file={self.executor.ipython_hist_file}")
             # The kernel's own stderr is its start-up chatter; students' output goes to the notebook.
             stderr = {"stderr": subprocess.DEVNULL} if quiet else {}
             run_sync(self.km.start_kernel)(
                 extra_arguments=extra, cwd=os.path.dirname(job.path), env=job.kernel_env, **stderr
             )
-        except Exception as error:  # a notebook nbformat cannot read, a kernel that cannot start
+        except Exception as error:  # noqa: BLE001 - unreadable notebook, kernel that cannot start
             self.error = _one_line(error)
 
     @property
@@ -189,10 +192,12 @@ class _Kernel:
             executed, _ = self.executor.preprocess(self.nb, resources, km=self.km)
             seconds = time.monotonic() - started
             if expired.is_set():
-                return _Result(self.job.key, False, reason=f"timed out after {timeout:g} s", seconds=seconds)
+                return _Result(
+                    self.job.key, False, reason=f"timed out after {timeout:g} s", seconds=seconds
+                )
             # A plain dict travels through the pipe; the recorder validates it when it writes it.
             return _Result(self.job.key, True, notebook=_plain(executed), seconds=seconds)
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - whatever stops a notebook is its one-line reason
             seconds = time.monotonic() - started
             if expired.is_set():
                 reason = f"timed out after {timeout:g} s (kernel stopped)"
@@ -206,7 +211,7 @@ class _Kernel:
                 kc.stop_channels()
             try:
                 run_sync(self.km.shutdown_kernel)(now=True)
-            except Exception:
+            except Exception:  # noqa: BLE001 - a kernel that will not shut down is killed
                 self.kill()
 
 
@@ -427,7 +432,9 @@ class _Batch:
         try:
             if not conv.init_destination(assignment, student):
                 for nb in notebooks:
-                    self._outcome(student, assignment, nb, "skipped", "already graded (use --force)")
+                    self._outcome(
+                        student, assignment, nb, "skipped", "already graded (use --force)"
+                    )
                 return None
             conv.run_pre_convert_hook()
             conv.init_assignment(assignment, student)
@@ -438,7 +445,7 @@ class _Batch:
                 BaseConverter.convert_single_notebook(conv, nb)
                 paths.append(os.path.join(conv.writer.build_directory, os.path.basename(nb)))
             return paths
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - one submission's failure never stops the batch
             self._fail_submission(conv, assignment, student, notebooks, _reason_for(error))
             return None
 
@@ -455,7 +462,7 @@ class _Batch:
                 BaseConverter.convert_single_notebook(conv, path)
             conv.set_permissions(assignment, student)
             conv.run_post_convert_hook()
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - one submission's failure never stops the batch
             self._fail_submission(conv, assignment, student, list(executed), _reason_for(error))
             return
         finally:
@@ -474,9 +481,13 @@ class _Batch:
         for nb in notebooks:
             self._outcome(student, assignment, nb, "failed", reason, seconds)
 
-    def _outcome(self, student, assignment, path, status, reason, seconds=0.0, score=None, max_score=None):
+    def _outcome(
+        self, student, assignment, path, status, reason, seconds=0.0, score=None, max_score=None
+    ):
         notebook = os.path.splitext(os.path.basename(path))[0]
-        self.outcomes.append(Outcome(student, assignment, notebook, status, reason, seconds, score, max_score))
+        self.outcomes.append(
+            Outcome(student, assignment, notebook, status, reason, seconds, score, max_score)
+        )
 
     def run(self, pool: _Pool, bar: _Progress) -> None:
         """Sanitize, dispatch and record, keeping every worker fed."""
@@ -503,7 +514,13 @@ class _Batch:
                     if paths is None:
                         bar.tick(self.outcomes[-1].failed)
                         continue
-                    state = {"conv": conv, "paths": paths, "executed": {}, "seconds": {}, "failed": ""}
+                    state = {
+                        "conv": conv,
+                        "paths": paths,
+                        "executed": {},
+                        "seconds": {},
+                        "failed": "",
+                    }
                     pending[(assignment, student)] = state
                     for path in paths:
                         counter += 1
@@ -524,11 +541,17 @@ class _Batch:
                     del pending[(assignment, student)]
                     if state["failed"]:
                         self._fail_submission(
-                            state["conv"], assignment, student, state["paths"], state["failed"],
+                            state["conv"],
+                            assignment,
+                            student,
+                            state["paths"],
+                            state["failed"],
                             seconds=max(state["seconds"].values()),
                         )
                     else:
-                        self.record(state["conv"], assignment, student, state["executed"], state["seconds"])
+                        self.record(
+                            state["conv"], assignment, student, state["executed"], state["seconds"]
+                        )
                     bar.tick(self.outcomes[-1].failed)
         finally:
             os.chdir(here)
@@ -575,7 +598,9 @@ def _recorder_class():
             steps = list(self.autograde_preprocessors)
             swapped = [UseExecutedNotebook if s is Execute else s for s in steps]
             if swapped == steps:
-                raise RuntimeError("Autograde.autograde_preprocessors has no Execute step to replace")
+                raise RuntimeError(
+                    "Autograde.autograde_preprocessors has no Execute step to replace"
+                )
             self.autograde_preprocessors = swapped
 
         def init_single_notebook_resources(self, notebook_filename):
@@ -632,7 +657,9 @@ class _Pool:
         """Wait a little; yield the results that arrived (a lost job comes back failed)."""
         from multiprocessing.connection import wait
 
-        ready = wait([w["conn"] for w in self.workers] + [w["process"].sentinel for w in self.workers], 0.5)
+        ready = wait(
+            [w["conn"] for w in self.workers] + [w["process"].sentinel for w in self.workers], 0.5
+        )
         out = []
         for w in list(self.workers):
             if w["conn"] in ready:
@@ -652,8 +679,14 @@ class _Pool:
             running = w["running"]
             stuck = running and time.monotonic() - running[2] > self.timeout + GRACE
             if not w["process"].is_alive() or stuck:
-                out.extend(self._replace(w, "the grading worker stopped responding" if stuck else
-                                         f"the grading worker died (exit code {w['process'].exitcode})"))
+                out.extend(
+                    self._replace(
+                        w,
+                        "the grading worker stopped responding"
+                        if stuck
+                        else f"the grading worker died (exit code {w['process'].exitcode})",
+                    )
+                )
         self._feed()
         return out
 
@@ -716,8 +749,10 @@ class _Progress:
         total = f"{self.n}+" if self.growing else f"{self.n}"
         elapsed = time.monotonic() - self.started
         rate = f", {60 * self.done / elapsed:.0f}/min" if self.done and elapsed > 0 else ""
-        return (f"autograde [{'#' * fill}{'-' * (self.WIDTH - fill)}] "
-                f"{self.done}/{total} submissions, {self.failed} failed, {elapsed:.0f} s{rate}")
+        return (
+            f"autograde [{'#' * fill}{'-' * (self.WIDTH - fill)}] "
+            f"{self.done}/{total} submissions, {self.failed} failed, {elapsed:.0f} s{rate}"
+        )
 
     def _draw(self) -> None:
         if not self.stream or not self.tty:

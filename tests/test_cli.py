@@ -8,10 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_grading import ANSWERS, ASSIGNMENT, make_course, submit
 
 from from_memory import cli, course
 from from_memory.grading import autograde
-from test_grading import ANSWERS, ASSIGNMENT, make_course, submit
 
 COMMANDS = ["release", "autograde", "feedback", "grades", "report", "demo"]
 
@@ -42,8 +42,9 @@ def test_help_of_each_subcommand_ends_with_examples(capsys, command):
     assert code == 0
     tail = out.rstrip().splitlines()
     examples = tail.index("examples:")
-    assert all(line.startswith("  from-memory ") for line in tail[examples + 1:])
-    assert "--jobs" in out and "--verbose" in out
+    assert all(line.startswith("  from-memory ") for line in tail[examples + 1 :])
+    assert "--jobs" in out
+    assert "--verbose" in out
 
 
 def test_autograde_help_shows_the_defaults_of_the_function(capsys):
@@ -77,7 +78,8 @@ def test_unknown_assignment_lists_the_known_ones(capsys, monkeypatch, tiny):
     code, _, err = run(capsys, "autograde", "ps9_nope", cwd=tiny, monkeypatch=monkeypatch)
     assert code == 2
     line = one_error_line(err)
-    assert "no assignment 'ps9_nope'" in line and f"known: {ASSIGNMENT}" in line
+    assert "no assignment 'ps9_nope'" in line
+    assert f"known: {ASSIGNMENT}" in line
 
 
 def test_unknown_student_lists_the_known_ones(capsys, monkeypatch, tiny):
@@ -85,7 +87,8 @@ def test_unknown_student_lists_the_known_ones(capsys, monkeypatch, tiny):
     code, _, err = run(capsys, "autograde", "--student", "zed", cwd=tiny, monkeypatch=monkeypatch)
     assert code == 2
     line = one_error_line(err)
-    assert "no student 'zed'" in line and "known: ada" in line
+    assert "no student 'zed'" in line
+    assert "known: ada" in line
 
 
 def test_empty_submitted_folder_says_what_to_collect(capsys, monkeypatch, tiny):
@@ -99,7 +102,9 @@ def test_unreleased_assignment_says_to_release_it(capsys, monkeypatch, tiny):
     shutil.rmtree(tiny / "release")
     submit_dir = tiny / "submitted" / "ada" / ASSIGNMENT
     submit_dir.mkdir(parents=True)
-    code, _, err = run(capsys, "autograde", "--course", str(tiny), cwd=tiny.parent, monkeypatch=monkeypatch)
+    code, _, err = run(
+        capsys, "autograde", "--course", str(tiny), cwd=tiny.parent, monkeypatch=monkeypatch
+    )
     assert code == 2
     assert f"run `from-memory release {ASSIGNMENT}`" in one_error_line(err)
 
@@ -135,8 +140,10 @@ def test_malformed_submission_is_listed_and_the_exit_code_says_so(capsys, monkey
     assert f"bob/{ASSIGNMENT}: failed: the notebook is not valid JSON" in out
     errors = [line for line in err.splitlines() if line.startswith("from-memory: error:")]
     assert errors == [
-        "from-memory: error: 1 notebook(s) could not be graded (listed above); after a fix, "
-        f"regrade one with `from-memory autograde {ASSIGNMENT} --student bob --force`"
+        (
+            "from-memory: error: 1 notebook(s) could not be graded (listed above); after a fix, "
+            f"regrade one with `from-memory autograde {ASSIGNMENT} --student bob --force`"
+        )
     ]
     assert "Traceback" not in err
 
@@ -152,7 +159,9 @@ def test_grades_writes_one_row_per_student_and_assignment(capsys, monkeypatch, t
     with (tiny / "reports" / "grades.csv").open() as f:
         rows = list(csv.DictReader(f))
     assert sorted((r["student_id"], r["assignment"], float(r["score"])) for r in rows) == [
-        ("ada", ASSIGNMENT, 3.0), ("bob", ASSIGNMENT, 0.0), ("cy", ASSIGNMENT, 3.0)
+        ("ada", ASSIGNMENT, 3.0),
+        ("bob", ASSIGNMENT, 0.0),
+        ("cy", ASSIGNMENT, 3.0),
     ]
     assert "reports/grades.csv" in out
 
@@ -160,8 +169,14 @@ def test_grades_writes_one_row_per_student_and_assignment(capsys, monkeypatch, t
 def test_the_console_script_prints_no_traceback(tmp_path):
     """The installed `from-memory` itself, outside any course."""
     script = Path(sys.executable).parent / "from-memory"
-    done = subprocess.run([str(script), "grades"], cwd=tmp_path, capture_output=True, text=True,
-                          env=course.environment(), check=False)
+    done = subprocess.run(
+        [str(script), "grades"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=course.environment(),
+        check=False,
+    )
     assert done.returncode == 2
     assert done.stdout == ""
     assert one_error_line(done.stderr).startswith("from-memory: error: no nbgrader_config.py")

@@ -51,8 +51,14 @@ ANSWERS = {
 
 
 def _meta(grade_id, *, solution=False, grade=False, points=None):
-    meta = {"grade": grade, "grade_id": grade_id, "locked": not solution, "schema_version": 3,
-            "solution": solution, "task": False}
+    meta = {
+        "grade": grade,
+        "grade_id": grade_id,
+        "locked": not solution,
+        "schema_version": 3,
+        "solution": solution,
+        "task": False,
+    }
     if points is not None:
         meta["points"] = points
     return {"nbgrader": meta}
@@ -63,13 +69,19 @@ def make_course(folder: Path, *, cell_timeout: int = 30) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "nbgrader_config.py").write_text(CONFIG.format(cell_timeout=cell_timeout))
     nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nb.cells = [
         nbformat.v4.new_markdown_cell("Write `double(x)`."),
         nbformat.v4.new_code_cell(SOLUTION, metadata=_meta("answer", solution=True)),
     ]
     for grade_id, (points, source) in TESTS.items():
-        nb.cells.append(nbformat.v4.new_code_cell(source, metadata=_meta(grade_id, grade=True, points=points)))
+        nb.cells.append(
+            nbformat.v4.new_code_cell(source, metadata=_meta(grade_id, grade=True, points=points))
+        )
     (folder / "source" / ASSIGNMENT).mkdir(parents=True)
     nbformat.write(nb, folder / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
     course.run_nbgrader(folder, "generate_assignment", ASSIGNMENT, "--force")
@@ -96,7 +108,10 @@ def gradebook_scores(root: Path) -> dict:
         for sub in gb.assignment_submissions(ASSIGNMENT):
             for nb in sub.notebooks:
                 for grade in nb.grades:
-                    scores[(sub.student.id, grade.name)] = (grade.auto_score, grade.needs_manual_grade)
+                    scores[(sub.student.id, grade.name)] = (
+                        grade.auto_score,
+                        grade.needs_manual_grade,
+                    )
     return scores
 
 
@@ -122,7 +137,11 @@ def test_parallel_autograde_scores_equal_stock_serial_autograde(tiny, tmp_path):
     # Stock nbgrader exits 1 because of the crashed kernel; it still grades the others.
     done = subprocess.run(
         [str(Path(sys.executable).parent / "nbgrader"), "autograde", ASSIGNMENT],
-        cwd=stock, env=course.environment(), capture_output=True, text=True, check=False,
+        cwd=stock,
+        env=course.environment(),
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert "kernel-crash" in done.stdout + done.stderr
     outcomes = autograde(ours, jobs=2, timeout=60, progress=False)
@@ -180,8 +199,16 @@ def test_memory_limit_turns_a_huge_allocation_into_a_memory_error(tiny, tmp_path
     submit(root, "hog", hog)
     (outcome,) = autograde(root, jobs=1, timeout=60, memory_mb=1536, progress=False)
     assert outcome.status == "graded"
-    nb = nbformat.read(root / "autograded" / "hog" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
-    errors = [o.ename for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    nb = nbformat.read(
+        root / "autograded" / "hog" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4
+    )
+    errors = [
+        o.ename
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.outputs
+        if o.output_type == "error"
+    ]
     assert "MemoryError" in errors
 
 
@@ -217,8 +244,16 @@ def test_status_file_is_plain_json(tiny, tmp_path):
     autograde(root, jobs=1, progress=False)
     rows = json.loads((root / "reports" / "autograde_status.json").read_text())
     assert rows == [
-        {"student": "ada", "assignment": ASSIGNMENT, "notebook": ASSIGNMENT, "status": "graded",
-         "reason": "", "seconds": rows[0]["seconds"], "score": 3.0, "max_score": 3.0}
+        {
+            "student": "ada",
+            "assignment": ASSIGNMENT,
+            "notebook": ASSIGNMENT,
+            "status": "graded",
+            "reason": "",
+            "seconds": rows[0]["seconds"],
+            "score": 3.0,
+            "max_score": 3.0,
+        }
     ]
 
 
@@ -231,9 +266,17 @@ def test_a_grading_worker_killed_mid_notebook_loses_only_that_notebook(tmp_path)
     from from_memory.grading import _Job, _Pool
 
     paths = []
-    for name, code in (("slow", "import time\ntime.sleep(30)"), ("quick1", "x = 1"), ("quick2", "x = 2")):
+    for name, code in (
+        ("slow", "import time\ntime.sleep(30)"),
+        ("quick1", "x = 1"),
+        ("quick2", "x = 2"),
+    ):
         nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
-        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        nb.metadata["kernelspec"] = {
+            "name": "python3",
+            "display_name": "Python 3",
+            "language": "python",
+        }
         (tmp_path / name).mkdir()
         nbformat.write(nb, tmp_path / name / "nb.ipynb")
         paths.append(str(tmp_path / name / "nb.ipynb"))
@@ -252,7 +295,6 @@ def test_a_grading_worker_killed_mid_notebook_loses_only_that_notebook(tmp_path)
         pool.close()
     assert not results[0].ok
     assert results[0].reason.startswith("the grading worker died")
-    assert results[1].ok and results[2].ok
+    assert results[1].ok
+    assert results[2].ok
     assert [c.outputs for c in nbformat.from_dict(results[1].notebook).cells] == [[]]
-
-

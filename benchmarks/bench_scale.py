@@ -79,7 +79,7 @@ def main() -> None:
             local_scores = report(f"local pool (jobs={args.jobs or 'all cores'})", *local)
         started = time.perf_counter()
         with LocalCluster(n_workers=args.workers, threads_per_worker=args.threads, processes=True,
-                          dashboard_address=None) as cluster, \
+                          dashboard_address=":0") as cluster, \
                 Client(cluster) as client:
             client.run(_warm)
             print(f"LocalCluster start: {time.perf_counter() - started:.1f} s", flush=True)

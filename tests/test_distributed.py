@@ -43,8 +43,10 @@ def released(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def cluster():
+    # ":0": the scheduler's HTTP server takes any free port (None still tries 8787, and a
+    # busy 8787 is a warning that strict test settings turn into a failed start).
     with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
     ) as local, distributed.Client(local) as client:
         yield local, client
 

@@ -129,6 +129,13 @@ def test_demo_class_graded_into_postgres_equals_sqlite(server, tmp_path, monkeyp
     assert not (pg / "gradebook.db").exists(), "the gradebook should be on the server, not in sqlite"
     got = grades(server)
     assert got == expected
+    # nbgrader's export (`from-memory grades`) finds the server too, and writes the same table.
+    assert cli.main(["grades", "--course", str(lite)]) == 0
+    assert cli.main(["grades", "--course", str(pg), "--db", server]) == 0
+    capsys.readouterr()
+    csv = "reports/grades.csv"
+    assert (pg / csv).read_text() == (lite / csv).read_text()
+    assert len((pg / csv).read_text().splitlines()) == 1 + len(STUDENTS) * 6
     # The demo class spreads over outcomes: full marks, zeros, partial, unscored (flagged).
     scores = [score for score, _, _ in expected.values()]
     assert {student for student, _, _ in expected} == set(STUDENTS)

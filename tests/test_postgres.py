@@ -40,7 +40,7 @@ def _postgres_bin() -> Path:
 @pytest.fixture(scope="module")
 def server():
     """A PostgreSQL server in a temporary folder; yields the gradebook's SQLAlchemy URL."""
-    psycopg2 = pytest.importorskip("psycopg2", reason="needs the `scale` extra: pip install -e '.[scale]'")
+    import psycopg2  # the `scale` extra; `make test-postgres` installs it
     bin_dir = _postgres_bin()
     folder = Path(tempfile.mkdtemp(prefix="fm-pg-"))  # short: a socket path has ~100 bytes
     data, sockets = folder / "data", folder / "run"

@@ -69,20 +69,8 @@ def timed(command, cwd) -> tuple[float, float, subprocess.CompletedProcess]:
 
 def grades(root: Path) -> dict:
     """{(student, assignment, grade cell): (auto_score, needs_manual_grade)} from the gradebook."""
-    course.skip_slow_unused_imports()
-    from nbgrader.api import Gradebook
-
-    found = {}
-    with Gradebook(f"sqlite:///{root / 'gradebook.db'}", "from-memory") as gb:
-        for assignment in gb.assignments:
-            for sub in gb.assignment_submissions(assignment.name):
-                for nb in sub.notebooks:
-                    for g in nb.grades:
-                        found[(sub.student.id, assignment.name, g.name)] = (
-                            g.auto_score,
-                            g.needs_manual_grade,
-                        )
-    return found
+    grades = course.cell_grades(course.sqlite_url(root))
+    return {key: (g.auto_score, g.needs_manual_grade) for key, g in grades.items()}
 
 
 def course_settings(root: Path) -> dict:

@@ -105,18 +105,10 @@ def fingerprints(*folders: Path) -> dict[str, str]:
 
 def step_scores(root: Path, assignment: str) -> dict[tuple[str, str], tuple]:
     """``{(student, grade_id): (score, needs_manual_grade)}`` from the gradebook."""
-    from nbgrader.api import Gradebook
-
-    scores = {}
-    with Gradebook(f"sqlite:///{root / 'gradebook.db'}", "from-memory") as gradebook:
-        for submission in gradebook.assignment_submissions(assignment):
-            for notebook in submission.notebooks:
-                for grade in notebook.grades:
-                    scores[(submission.student.id, grade.name)] = (
-                        grade.score,
-                        grade.needs_manual_grade,
-                    )
-    return scores
+    grades = course.cell_grades(course.sqlite_url(root), [assignment])
+    return {
+        (student, cell): (g.score, g.needs_manual_grade) for (student, _, cell), g in grades.items()
+    }
 
 
 def kill_processes_under(folder: Path) -> list[str]:

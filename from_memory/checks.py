@@ -50,7 +50,7 @@ class Step:
     name: str
     oracle: Callable
     training: bool = False  # looser tolerances for results of many iterations
-    blog_cases: Callable[[], list] = lambda: []
+    blog_cases: Callable[[], list] = list
     tweak: Callable[[dict], dict] = lambda kwargs: kwargs  # adjust fresh inputs
 
     @property

@@ -18,6 +18,7 @@ import os
 import re
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 CONFIG_FILE = "nbgrader_config.py"
@@ -309,3 +310,42 @@ def export_grades(course_root=".", *, verbose: bool = False) -> Path:
     (root / GRADES_CSV).parent.mkdir(parents=True, exist_ok=True)
     run_nbgrader(root, "export", f"--to={GRADES_CSV}", verbose=verbose)
     return root / GRADES_CSV
+
+
+COURSE_ID = "from-memory"  # as nbgrader_config.py names the course
+
+
+@dataclass(frozen=True)
+class CellGrade:
+    """One graded cell of one submission, as nbgrader's gradebook holds it."""
+
+    auto_score: float | None  # None: not scored automatically (a crash, a deleted test cell)
+    score: float
+    max_score: float
+    needs_manual_grade: bool
+
+
+def sqlite_url(course_root=".") -> str:
+    """The URL of the course's default gradebook, ``<root>/gradebook.db``."""
+    return f"sqlite:///{(Path(course_root).resolve() / 'gradebook.db')}"
+
+
+def cell_grades(url: str, assignments=None, course_id: str = COURSE_ID) -> dict[tuple, CellGrade]:
+    """``{(student, assignment, grade_id): CellGrade}`` for each graded cell at ``url``.
+
+    ``course_id`` must be the gradebook's own: nbgrader adds a course it does not know.
+    """
+    skip_slow_unused_imports()
+    from nbgrader.api import Gradebook
+
+    with Gradebook(url, course_id) as gradebook:
+        names = assignments or [a.name for a in gradebook.assignments]
+        return {
+            (submission.student.id, name, grade.name): CellGrade(
+                grade.auto_score, grade.score, grade.max_score, grade.needs_manual_grade
+            )
+            for name in names
+            for submission in gradebook.assignment_submissions(name)
+            for notebook in submission.notebooks
+            for grade in notebook.grades
+        }

@@ -64,15 +64,11 @@ def class_of(released: Path, folder: Path, made: dict) -> Path:
 
 def gradebook(root: Path) -> dict:
     """{(student, grade cell): (auto_score, needs_manual_grade)} as nbgrader's gradebook has them."""
-    from nbgrader.api import Gradebook
-
-    with Gradebook(f"sqlite:///{root / 'gradebook.db'}", "from-memory") as gb:
-        return {
-            (sub.student.id, grade.name): (grade.auto_score, grade.needs_manual_grade)
-            for sub in gb.assignment_submissions(PS)
-            for nb in sub.notebooks
-            for grade in nb.grades
-        }
+    grades = course.cell_grades(course.sqlite_url(root), [PS])
+    return {
+        (student, cell): (g.auto_score, g.needs_manual_grade)
+        for (student, _, cell), g in grades.items()
+    }
 
 
 def planted() -> str:

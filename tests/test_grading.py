@@ -101,18 +101,11 @@ def submit(root: Path, student: str, answer: str) -> Path:
 
 def gradebook_scores(root: Path) -> dict:
     """{(student, grade_id): (auto_score, needs_manual_grade)} as nbgrader's gradebook has them."""
-    from nbgrader.api import Gradebook
-
-    scores = {}
-    with Gradebook(f"sqlite:///{root / 'gradebook.db'}", "tiny") as gb:
-        for sub in gb.assignment_submissions(ASSIGNMENT):
-            for nb in sub.notebooks:
-                for grade in nb.grades:
-                    scores[(sub.student.id, grade.name)] = (
-                        grade.auto_score,
-                        grade.needs_manual_grade,
-                    )
-    return scores
+    grades = course.cell_grades(course.sqlite_url(root), [ASSIGNMENT], course_id="tiny")
+    return {
+        (student, cell): (g.auto_score, g.needs_manual_grade)
+        for (student, _, cell), g in grades.items()
+    }
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from from_memory import cli
+from from_memory import cli, course
 from from_memory.grading import read_status
 
 REPO = Path(__file__).resolve().parents[1]
@@ -95,17 +95,10 @@ def grade(root: Path, *db: str) -> dict:
 
 def grades(url: str) -> dict:
     """{(student, assignment, grade cell): (auto_score, max_score, needs_manual_grade)} from nbgrader's API."""
-    from nbgrader.api import Gradebook
-
-    with Gradebook(url, "from-memory") as gb:
-        return {
-            (sub.student.id, sub.assignment.name, grade.name):
-                (grade.auto_score, grade.max_score, grade.needs_manual_grade)
-            for assignment in gb.assignments
-            for sub in gb.assignment_submissions(assignment.name)
-            for nb in sub.notebooks
-            for grade in nb.grades
-        }
+    return {
+        key: (g.auto_score, g.max_score, g.needs_manual_grade)
+        for key, g in course.cell_grades(url).items()
+    }
 
 
 @pytest.mark.postgres

@@ -269,7 +269,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="<command>", required=True)
 
-    def add(name, function, help_text):
+    def add(name, function, help_text, assignments=False):
+        """A subcommand; with ``assignments``, it takes the problem sets to work on (default: all)."""
         p = sub.add_parser(
             name,
             parents=[shared],
@@ -279,20 +280,21 @@ def build_parser() -> argparse.ArgumentParser:
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         p.set_defaults(run=function)
+        if assignments:
+            p.add_argument(
+                "assignments", nargs="*", metavar="PS", help="assignments (default: all in source/)"
+            )
         return p
 
     p = add(
         "release",
         cmd_release,
         "Generate release/ from source/ (nbgrader generate_assignment --force).",
-    )
-    p.add_argument(
-        "assignments", nargs="*", metavar="PS", help="assignments (default: all in source/)"
+        assignments=True,
     )
 
-    p = add("autograde", cmd_autograde, "Execute and grade submitted/ notebooks in parallel.")
-    p.add_argument(
-        "assignments", nargs="*", metavar="PS", help="assignments (default: all in source/)"
+    p = add(
+        "autograde", cmd_autograde, "Execute and grade submitted/ notebooks in parallel.", assignments=True
     )
     p.add_argument("--student", metavar="S", help="grade only this student")
     p.add_argument(
@@ -319,18 +321,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the notebooks on this Dask scheduler (e.g. tcp://10.0.0.5:8786) instead of local processes",
     )
 
-    p = add("feedback", cmd_feedback, "Generate HTML feedback for autograded notebooks.")
-    p.add_argument(
-        "assignments", nargs="*", metavar="PS", help="assignments (default: all in source/)"
+    p = add(
+        "feedback", cmd_feedback, "Generate HTML feedback for autograded notebooks.", assignments=True
     )
 
     p = add(
         "verify",
         cmd_verify,
         "Check submissions after autograde: structure, static scan, clean re-check.",
-    )
-    p.add_argument(
-        "assignments", nargs="*", metavar="PS", help="assignments (default: all in source/)"
+        assignments=True,
     )
     p.add_argument("--student", metavar="S", help="verify only this student")
 

@@ -174,27 +174,36 @@ def test_dask_keeps_the_time_and_memory_limits(released, cluster, tmp_path):
     assert "MemoryError" in errors
 
 
-def test_a_notebook_whose_worker_is_killed_is_rerun_on_another(released, cluster, tmp_path):
-    """Killed worker mid-notebook: is the notebook run again and graded, and its old kernel gone?"""
-    _local, client = cluster
+def grade_killing_a_worker(released, client, folder: Path):
+    """Grade a slow student beside a correct one, killing the Dask worker that runs the slow one.
+
+    Returns the course root, the slow notebook's runs file, the outcomes, the killed worker,
+    and the runs recorded when it was killed.
+    """
     client.wait_for_workers(2, timeout=60)
-    root = class_of(released, tmp_path / "course", {
+    root = class_of(released, folder, {
         "slow": submissions.with_function(PS, STEP, slow()),
         "passes-all": submissions.passes_all(PS),
     })
     marker = root / "autograded" / "slow" / PS / "runs.txt"
     graded = {}
-
-    def grade():
-        graded["outcomes"] = autograde(root, timeout=120, progress=False, scheduler=client)
-
-    thread = threading.Thread(target=grade)
+    thread = threading.Thread(
+        target=lambda: graded.setdefault("outcomes", autograde(root, timeout=120, progress=False, scheduler=client))
+    )
     thread.start()
     killed = kill_the_worker_running_it(client, marker)
+    killed_runs = runs(marker)
     thread.join(180)
     assert not thread.is_alive()
+    return root, marker, graded["outcomes"], killed, killed_runs
 
-    by_student = {o.student: o for o in graded["outcomes"]}
+
+def test_a_notebook_whose_worker_is_killed_is_rerun_on_another(released, cluster, tmp_path):
+    """Killed worker mid-notebook: is the notebook run again and graded, and its old kernel gone?"""
+    _local, client = cluster
+    root, marker, outcomes, killed, _ = grade_killing_a_worker(released, client, tmp_path / "course")
+
+    by_student = {o.student: o for o in outcomes}
     assert set(by_student) == {"slow", "passes-all"}
     assert (by_student["slow"].status, by_student["slow"].score) == ("graded", 5.0)
     first, second = runs(marker)
@@ -209,28 +218,14 @@ def test_a_notebook_whose_worker_is_killed_is_rerun_on_another(released, cluster
 def test_a_notebook_is_flagged_when_dask_gives_up_on_it(released, cluster, tmp_path):
     """With no retries left after a worker death, is the notebook flagged with a reason, not lost?"""
     local, client = cluster
-    client.wait_for_workers(2, timeout=60)
-    root = class_of(released, tmp_path / "course", {
-        "slow": submissions.with_function(PS, STEP, slow()),
-        "passes-all": submissions.passes_all(PS),
-    })
-    marker = root / "autograded" / "slow" / PS / "runs.txt"
     allowed = local.scheduler.allowed_failures
     local.scheduler.allowed_failures = 0  # the first worker death is the last
-    graded = {}
-    thread = threading.Thread(
-        target=lambda: graded.setdefault("outcomes", autograde(root, timeout=120, progress=False, scheduler=client))
-    )
     try:
-        thread.start()
-        kill_the_worker_running_it(client, marker)
-        killed_runs = runs(marker)
-        thread.join(180)
+        root, _, outcomes, _, killed_runs = grade_killing_a_worker(released, client, tmp_path / "course")
     finally:
         local.scheduler.allowed_failures = allowed
-    assert not thread.is_alive()
 
-    by_student = {o.student: o for o in graded["outcomes"]}
+    by_student = {o.student: o for o in outcomes}
     assert set(by_student) == {"slow", "passes-all"}
     assert by_student["passes-all"].status == "graded"
     assert by_student["slow"].failed

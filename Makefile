@@ -43,11 +43,11 @@ reference: $(STAMP)
 	$(BIN)/python -m solutions.make_reference
 
 mutation: $(STAMP)
-	$(BIN)/python -m from_memory.mutation
+	$(BIN)/python -m from_memory.judge.mutation
 
 # Hostile and broken submissions through the whole pipeline; last line: adversarial: K/N as expected
 adversarial: $(STAMP)
-	$(BIN)/python -m from_memory.adversarial
+	$(BIN)/python -m from_memory.examples.adversarial
 
 bench-oracle: $(STAMP)
 	$(BIN)/python benchmarks/bench_oracle.py

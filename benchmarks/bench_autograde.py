@@ -44,7 +44,7 @@ def make_class(base: Path, students: int | None) -> str:
         for folder in demo[:students]:
             shutil.copytree(folder, base / "submitted" / folder.name)
         return f"demo class ({len(demo[:students])} students from {ROOT / 'submitted'})"
-    from from_memory import submissions
+    from from_memory.examples import submissions
 
     count = students or 8
     for i in range(count):

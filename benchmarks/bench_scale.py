@@ -38,7 +38,7 @@ def _warm() -> None:
 
 
 def timed(root: Path, **kwargs) -> tuple[float, list]:
-    from from_memory.grading import autograde
+    from from_memory.engine.grading import autograde
 
     load = os.getloadavg()[0]
     started = time.perf_counter()

@@ -1,6 +1,6 @@
 """From Memory: the course kit around the oracle in ``solutions/``.
 
-``from_memory.checks`` grades students' functions against the oracle; the rest
+``from_memory.judge.checks`` grades students' functions against the oracle; the rest
 (mutant catalog, pipeline, CLI) serves instructors.
 """
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from from_memory import adversarial
+from from_memory.examples import adversarial
 
 pytestmark = pytest.mark.nbgrader
 

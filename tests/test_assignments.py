@@ -1,7 +1,7 @@
 """The six assignments through real nbgrader: generate, validate, autograde, feedback.
 
 Everything runs in one temporary copy of the course (config, source/, release/).
-Example submissions are made at test time by :mod:`from_memory.submissions` and
+Example submissions are made at test time by :mod:`from_memory.examples.submissions` and
 named by their expected outcome: ``passes-all``, ``blank-release`` and
 ``fails-<step>``, the reference notebook with one realistic mistake planted in
 one step. One ``nbgrader autograde <ps>`` grades all three students of an
@@ -21,8 +21,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from from_memory import submissions
 from from_memory.course import SLOW_UNUSED_MODULES, environment
+from from_memory.examples import submissions
 
 pytestmark = pytest.mark.nbgrader
 

@@ -7,9 +7,8 @@ clone without them cannot run this check, and says so rather than passing.
 import re
 from pathlib import Path
 
-import pytest
-
 import blog_printed as blog
+import pytest
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 POST = SEEDS / "blog-part2-gradient-descent.txt"

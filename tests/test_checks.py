@@ -3,11 +3,11 @@
 import matplotlib
 import numpy as np
 import pytest
-
-from from_memory import checks, mutation, mutants
-from from_memory.compare import StepFailed
-from solutions import network
 from student_code import PASSES, STUDENT_CODE
+
+from from_memory.judge import checks, mutants, mutation
+from from_memory.kernel.compare import StepFailed
+from solutions import network
 
 matplotlib.use("Agg")
 GRADED = [*checks.STEPS, *checks.PLOTS]

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from test_grading import ANSWERS, ASSIGNMENT, make_course, submit
 
-from from_memory import cli, course
-from from_memory.grading import autograde
+from from_memory import course
+from from_memory.course import cli
+from from_memory.engine.grading import autograde
 
 COMMANDS = ["release", "autograde", "feedback", "grades", "report", "demo"]
 

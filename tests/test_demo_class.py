@@ -13,7 +13,8 @@ import nbformat
 import numpy as np
 import pytest
 
-from from_memory import checks, demo_class, mutants, submissions
+from from_memory.examples import demo_class, submissions
+from from_memory.judge import checks, mutants
 
 REPO = Path(__file__).resolve().parents[1]
 SUBMITTED = REPO / "submitted"
@@ -68,7 +69,7 @@ def test_does_regenerating_the_demo_class_give_byte_identical_files(tmp_path):
         for p in made
         if (tmp_path / "submitted" / p).read_bytes() != (SUBMITTED / p).read_bytes()
     ]
-    assert changed == [], "run `python -m from_memory.demo_class` and commit submitted/"
+    assert changed == [], "run `python -m from_memory.examples.demo_class` and commit submitted/"
 
 
 def test_does_the_class_hold_every_kind_of_variant():

@@ -1,7 +1,7 @@
 """Autograde on a Dask cluster: a 2-worker LocalCluster against the local pool.
 
 One temporary copy of the course (config, source/, release/) is released once; each
-test copies it and hands in submissions made by :mod:`from_memory.submissions`, named
+test copies it and hands in submissions made by :mod:`from_memory.examples.submissions`, named
 by outcome. The cluster (2 worker processes, 1 thread each, behind nannies) is shared
 by the module; the tests that kill a worker come last and wait for it to be back.
 """
@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from from_memory import course, submissions
-from from_memory.grading import autograde
+from from_memory import course
+from from_memory.engine.grading import autograde
+from from_memory.examples import submissions
 
 try:
     import distributed
@@ -241,8 +242,8 @@ def test_a_worker_without_the_course_folder_runs_the_shipped_copy(tmp_path):
     import nbformat
     from traitlets.config import Config
 
-    from from_memory.distributed import _folder_files, run_notebook
-    from from_memory.grading import _Job
+    from from_memory.engine.cluster import _folder_files, run_notebook
+    from from_memory.engine.grading import _Job
 
     folder = tmp_path / "autograded" / "ada" / PS
     folder.mkdir(parents=True)
@@ -267,7 +268,7 @@ def test_a_worker_without_the_course_folder_runs_the_shipped_copy(tmp_path):
 def test_an_unreachable_scheduler_is_one_line_and_grades_nothing(released, tmp_path, capsys):
     import socket
 
-    from from_memory import cli
+    from from_memory.course import cli
 
     root = class_of(released, tmp_path / "course", {"ada": submissions.passes_all(PS)})
     with socket.socket() as s:  # a port nobody listens on once it is closed
@@ -285,8 +286,8 @@ def test_a_kernel_started_ahead_is_the_one_the_task_uses_and_strays_are_dropped(
     import nbformat
     from traitlets.config import Config
 
-    from from_memory import distributed as dist
-    from from_memory.grading import _Job
+    from from_memory.engine import cluster as dist
+    from from_memory.engine.grading import _Job
 
     folder = tmp_path / "autograded" / "ada" / PS
     folder.mkdir(parents=True)
@@ -318,7 +319,7 @@ def test_a_kernel_started_ahead_is_the_one_the_task_uses_and_strays_are_dropped(
 
 def test_the_cli_grades_on_the_cluster_named_by_scheduler(released, cluster, tmp_path, capsys):
     """`from-memory autograde --scheduler ADDRESS`: graded on the cluster, recorded in the course's gradebook."""
-    from from_memory import cli
+    from from_memory.course import cli
 
     _, client = cluster
     client.wait_for_workers(2, timeout=60)

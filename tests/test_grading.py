@@ -20,7 +20,7 @@ import nbformat
 import pytest
 
 from from_memory import course
-from from_memory.grading import autograde, read_status
+from from_memory.engine.grading import autograde, read_status
 
 pytestmark = pytest.mark.nbgrader
 
@@ -256,7 +256,7 @@ def test_a_grading_worker_killed_mid_notebook_loses_only_that_notebook(tmp_path)
 
     from traitlets.config import Config
 
-    from from_memory.grading import _Job, _Pool
+    from from_memory.engine.grading import _Job, _Pool
 
     paths = []
     for name, code in (

@@ -3,7 +3,7 @@
 import nbformat
 import pytest
 
-from from_memory import integrity
+from from_memory.course import integrity
 
 SCAN_TABLE = [
     ("honest-code-with-str-replace-and-list-remove",
@@ -15,7 +15,7 @@ SCAN_TABLE = [
      ["changes a library it does not own (`setattr` on `numpy`)"]),
     ("imports-the-solution", "from solutions.network import forward\n",
      ["imports the course kit (the reference solution or the checker)"]),
-    ("imports-the-checker", "import from_memory.checks as c\n",
+    ("imports-the-checker", "import from_memory.judge.checks as c\n",
      ["imports the course kit (the reference solution or the checker)"]),
     ("exits-the-kernel", "import os\nos._exit(0)\n", ["tries to stop the kernel (`os._exit`)"]),
     ("sys-exit", "import sys\nsys.exit()\n", ["tries to stop the kernel (`sys.exit`)"]),
@@ -25,7 +25,7 @@ SCAN_TABLE = [
      ["reads, writes or runs files (`write_text`)", "reads, writes or runs files (`pathlib.Path`)"]),
     ("hides-tracebacks", "get_ipython().showtraceback = lambda *a, **k: None\n",
      ["changes how errors are shown (`showtraceback`)", "reaches into the IPython kernel (`get_ipython`)"]),
-    ("swaps-modules", "import sys\nsys.modules['from_memory.checks'] = None\n",
+    ("swaps-modules", "import sys\nsys.modules['from_memory.judge.checks'] = None\n",
      ["edits the table of loaded modules (`sys.modules`)"]),
     ("redefines-assertionerror", "AssertionError = Exception\n", ["redefines the built-in `AssertionError`"]),
     ("builds-code-at-run-time", "exec('import os')\n", ["runs code built at run time (`exec`)"]),

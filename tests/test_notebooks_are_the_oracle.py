@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from from_memory import mutants
+from from_memory.judge import mutants
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE_NOTEBOOKS = sorted(ROOT.glob("source/*/*.ipynb"))

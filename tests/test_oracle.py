@@ -5,10 +5,10 @@ it is chaotic, a property the post describes plus a test that shows the drift,
 so no tolerance gets loosened to hide it.
 """
 
+import blog_printed as blog
 import numpy as np
 import pytest
 
-import blog_printed as blog
 from solutions import make_reference, network
 
 STABLE = ["0.001", "0.01", "0.1", "1", "10"]

@@ -20,8 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from from_memory import cli, course
-from from_memory.grading import read_status
+from from_memory import course
+from from_memory.course import cli
+from from_memory.engine.grading import read_status
 
 REPO = Path(__file__).resolve().parents[1]
 DATABASE = "gradebook"

@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from from_memory import report
+from from_memory.course import report
 
 HINT = "the hidden layer's weights were multiplied in the wrong order."
 SLUG = "forward__transposed"
@@ -313,7 +313,10 @@ def test_does_the_report_of_a_really_autograded_demo_class_agree_with_its_manife
     """Release, hand in the demo class, autograde with nbgrader, report: every step as planned."""
     import shutil
 
-    from from_memory import checks, course, demo_class, grading
+    from from_memory import course
+    from from_memory.engine import grading
+    from from_memory.examples import demo_class
+    from from_memory.judge import checks
 
     repo = Path(__file__).resolve().parents[1]
     shutil.copy(repo / "nbgrader_config.py", tmp_path)

@@ -8,7 +8,8 @@ import re
 import nbformat
 import pytest
 
-from from_memory import checks, submissions
+from from_memory.examples import submissions
+from from_memory.judge import checks
 
 ASSIGNMENTS = submissions.ASSIGNMENTS
 
@@ -34,13 +35,13 @@ WRITTEN_ANSWERS = {
     "ps5_hidden": ["hidden_answer"],
 }
 # The graded steps of each notebook, in order: a function's own check, except that the
-# capstone's function is graded from four sides (see from_memory.checks.PROPERTIES).
+# capstone's function is graded from four sides (see from_memory.judge.checks.PROPERTIES).
 STEPS = {
     **FUNCTIONS,
     "ps6_capstone": [*checks.PROPERTIES, "thirteen_line_network"],
 }
 HIDDEN_BLOCK = re.compile(
-    r"\n### BEGIN HIDDEN TESTS\nfrom from_memory\.checks import check_(\w+); check_(\w+)\((\w+)\)\n"
+    r"\n### BEGIN HIDDEN TESTS\nfrom from_memory\.judge\.checks import check_(\w+); check_(\w+)\((\w+)\)\n"
     r"### END HIDDEN TESTS$"
 )
 

@@ -11,8 +11,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from from_memory import sandbox, submissions, verify
-from from_memory.adversarial import load_corpus
+from from_memory.course import verify
+from from_memory.engine import sandbox
+from from_memory.examples import submissions
+from from_memory.examples.adversarial import load_corpus
 
 corpus = load_corpus()
 PS = corpus.PS
@@ -67,7 +69,7 @@ def test_structure_of_every_honest_notebook_is_clean():
 
 def test_a_cell_marked_locked_by_the_student_is_still_scanned(tmp_path):
     """Without the trusted view, the scan would skip the fake instructor's cell."""
-    from from_memory import integrity
+    from from_memory.course import integrity
 
     submitted = _built("fake-locked-cell-patching-numpy", tmp_path)
     assert integrity.scan(submitted) == []  # what the student hoped for
@@ -215,7 +217,7 @@ def test_flag_line_is_one_line_and_bounded():
 def test_the_class_report_lists_verify_flags_but_not_autograde_ones_twice(tmp_path):
     from test_report import build_course
 
-    from from_memory import report
+    from from_memory.course import report
 
     root = build_course(tmp_path)
     (root / "reports").mkdir()
@@ -258,7 +260,7 @@ def test_sandbox_refuses_writes_outside_the_given_folders(tmp_path):
     inside.mkdir()
     outside.mkdir()
     code = (
-        "import sys\nfrom pathlib import Path\nfrom from_memory import sandbox\n"
+        "import sys\nfrom pathlib import Path\nfrom from_memory.engine import sandbox\n"
         "inside, outside = map(Path, sys.argv[1:3])\n"
         "print(sandbox.confine([str(inside), '/dev/null']))\n"
         "(inside / 'ok.txt').write_text('fine')\n"
@@ -294,7 +296,7 @@ def test_verify_and_grades_commands_put_the_flag_in_grades_csv(tmp_path, monkeyp
     """`from-memory verify` then `from-memory grades` on a tiny course: one honest, one peeking."""
     from test_grading import ANSWERS, make_course, submit
 
-    from from_memory import cli
+    from from_memory.course import cli
 
     root = make_course(tmp_path / "course")
     submit(root, "ada", ANSWERS["passes-all"])

@@ -1,10 +1,10 @@
 """Autograde on a Dask cluster: the notebooks run on its workers, the grades are recorded here.
 
-:func:`from_memory.grading.autograde` hands each sanitized notebook to an executor with
+:func:`from_memory.engine.grading.autograde` hands each sanitized notebook to an executor with
 four methods (``has_room``, ``submit``, ``results``, ``close``). The local one is a pool
 of forked processes; :class:`DaskExecutor` is the same interface over a
 ``dask.distributed.Client``: every notebook becomes one Dask task, and the task runs the
-notebook exactly as a local worker does (:class:`from_memory.grading._Kernel`: nbgrader's
+notebook exactly as a local worker does (:class:`from_memory.engine.grading._Kernel`: nbgrader's
 ``Execute`` preprocessor, the kernel under the same ``RLIMIT_AS`` wrapper, the same
 wall-clock watchdog, the same kernel environment). Sanitizing and recording stay in the
 process that called ``autograde``, so the gradebook still has one writer, sqlite or
@@ -28,7 +28,7 @@ kernel of the first task waiting there while it runs the current one. The task t
 that kernel when it begins; a kernel booted for a task that ran elsewhere is shut down
 when the batch closes.
 
-    from from_memory.grading import autograde
+    from from_memory.engine.grading import autograde
     autograde(".", scheduler="tcp://10.0.0.5:8786")        # or: from-memory autograde --scheduler ...
 """
 
@@ -45,8 +45,15 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from .course import CourseError
-from .grading import QUEUE_AHEAD, _Job, _Kernel, _limited_kernel_manager, _one_line, _Result
+from from_memory.course import CourseError
+from from_memory.engine.grading import (
+    QUEUE_AHEAD,
+    _Job,
+    _Kernel,
+    _limited_kernel_manager,
+    _one_line,
+    _Result,
+)
 
 # Files of a notebook's folder shipped with its task, at most (the notebooks of this
 # course come alone; a folder with data files is shipped too, up to this size).
@@ -179,7 +186,7 @@ def run_notebook(job: _Job, files: dict[str, bytes], config, memory_mb, timeout,
     temporary copy of its folder, removed afterwards. Uses the kernel :func:`prestart`
     started for ``task_key`` when there is one; its time limit counts from now either way.
     """
-    from . import course
+    from from_memory import course
 
     course.skip_slow_unused_imports()
     now = time.monotonic()

@@ -9,7 +9,7 @@ and (Linux >= 6.12) every signal to a process outside the sandbox.
 Reading is left alone (Python must import its modules); it is one-way: the
 process can never undo it.
 
-    from from_memory import sandbox
+    from from_memory.engine import sandbox
     sandbox.confine([os.getcwd(), "/dev"])    # True when the kernel enforces it
 
 Where Landlock is missing (another OS, an old or restricted kernel) it returns

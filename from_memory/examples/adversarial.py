@@ -1,6 +1,6 @@
 """Grade the adversarial corpus through the real pipeline and check every outcome.
 
-``python -m from_memory.adversarial`` (or ``make adversarial``) builds a temporary
+``python -m from_memory.examples.adversarial`` (or ``make adversarial``) builds a temporary
 course (a copy of ``nbgrader_config.py``, ``source/`` and ``release/``), hands in
 the corpus of ``tests/adversarial/corpus.py`` next to a few honest students, and
 runs release -> autograde -> verify -> grades -> class report. Then it checks:
@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
-import importlib.util
 import shutil
 import sys
 import tempfile
@@ -32,10 +31,9 @@ from pathlib import Path
 
 import nbformat
 
-from . import course
+from from_memory import course
 
-REPO = Path(__file__).resolve().parents[1]
-CORPUS = REPO / "tests" / "adversarial" / "corpus.py"
+REPO = Path(__file__).resolve().parents[2]
 # What grading may write in the course folder (everything else must stay as it was).
 OUTPUTS = ("autograded/", "feedback/", "reports/", "gradebook.db")
 TIMEOUT = 30  # seconds of wall clock per notebook: the infinite loop costs this much
@@ -50,12 +48,10 @@ class Row:
 
 
 def load_corpus():
-    """The corpus module (it lives with the tests, as data)."""
-    spec = importlib.util.spec_from_file_location("adversarial_corpus", CORPUS)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+    """The hostile corpus (:mod:`from_memory.examples.hostile`)."""
+    from from_memory.examples import hostile
+
+    return hostile
 
 
 def matches(expected: str, actual: str) -> bool:
@@ -149,7 +145,7 @@ def outcome(row: dict | None, expected: str) -> str:
 
 
 def _grade(root: Path, assignment: str, jobs: int, timeout: float, log) -> list:
-    from .grading import autograde
+    from from_memory.engine.grading import autograde
 
     started = time.monotonic()
     outcomes = autograde(root, [assignment], jobs=jobs, timeout=timeout, force=True, progress=False)
@@ -164,8 +160,8 @@ def run(
     workdir: Path | None = None, *, jobs: int = 2, timeout: float = TIMEOUT, only=None, log=None
 ) -> list[Row]:
     """Grade the corpus (cases named in ``only``, default all) and return one row per check."""
-    from . import verify as verify_stage
-    from .report import write_report
+    from from_memory.course import verify as verify_stage
+    from from_memory.course.report import write_report
 
     corpus = load_corpus()
     cases = [c for c in corpus.CASES if only is None or c.name in only]
@@ -303,7 +299,7 @@ def summary(rows: list[Row]) -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m from_memory.adversarial", description=__doc__.split("\n")[0]
+        prog="python -m from_memory.examples.adversarial", description=__doc__.split("\n")[0]
     )
     parser.add_argument("cases", nargs="*", help="only these corpus cases (default: all)")
     parser.add_argument(

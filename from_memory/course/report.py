@@ -8,7 +8,7 @@ and only then rendered, by :func:`render_html`, into ``reports/class_report.html
 per assignment a score histogram, failure rates per step, the most common failure
 messages, counts per misconception, and the submissions that need a person to look.
 
-    from from_memory.report import write_report
+    from from_memory.course.report import write_report
     write_report(".")          # -> reports/class_report.html
 """
 
@@ -388,7 +388,7 @@ def _split_hint(text: str | None) -> tuple[str | None, str | None, str | None]:
 def _autograde_status(course_root: Path) -> dict:
     """The parallel autograder's last outcome per notebook (why a notebook failed), if any."""
     try:
-        from from_memory.grading import read_status
+        from from_memory.engine.grading import read_status
     except ImportError:
         return {}
     return read_status(course_root)
@@ -400,7 +400,7 @@ def _integrity_flags(course_root: Path) -> dict:
     Autograde failures are left out: the missing autograded notebook already says why.
     """
     try:
-        from from_memory.verify import KINDS, read_findings
+        from from_memory.course.verify import KINDS, read_findings
     except ImportError:
         return {}
     kinds = tuple(k for k in KINDS if k != "autograde")
@@ -412,7 +412,7 @@ def _integrity_flags(course_root: Path) -> dict:
 def _known_hints() -> dict:
     """``{hint: mutant slug}`` from the mutant catalog (empty if it cannot be imported)."""
     try:
-        from from_memory import mutants
+        from from_memory.judge import mutants
     except ImportError:
         return {}
     return {m.hint.strip(): m.slug for m in getattr(mutants, "CATALOG", ())}

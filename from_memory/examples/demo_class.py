@@ -1,7 +1,7 @@
 """The demo class: fourteen students' submissions of every problem set, with what to expect.
 
 Every notebook is made from a release notebook by the submission factory
-(:mod:`from_memory.submissions`), never typed in. A student's work on one problem
+(:mod:`from_memory.examples.submissions`), never typed in. A student's work on one problem
 set is one of four kinds of variant:
 
 * ``correct``: the reference solution in every answer cell;
@@ -9,7 +9,7 @@ set is one of four kinds of variant:
   (``a @ b``, ``np.dot(a, b)``, ``a.dot(b)``, ``np.transpose(a)``), other local names, comments,
   extra prints, an extra scratch cell. It must still get full marks;
 * ``wrong``: correct except for one or two functions replaced by a mutant of the
-  catalog (:mod:`from_memory.mutants`), among them the two bugs of the seed notebook
+  catalog (:mod:`from_memory.judge.mutants`), among them the two bugs of the seed notebook
   a student retyped from the post (``layer_1 * 1-layer_1`` and the weight updates
   inside ``if j > 0``);
 * ``blank``: the release notebook handed back untouched;
@@ -19,7 +19,7 @@ and asks for a person). :func:`plan` says, for every student and problem set, wh
 was planted and the expected outcome of each graded step; :func:`generate` writes the
 notebooks and that plan (``submitted/manifest.json``). Same output on every run.
 
-    python -m from_memory.demo_class            # writes submitted/ of this course
+    python -m from_memory.examples.demo_class            # writes submitted/ of this course
 """
 
 from __future__ import annotations
@@ -227,7 +227,7 @@ def _outcomes_of(mutant, steps: list[str]) -> dict[str, str]:
     outcomes = {mutant.step: "fail"}
     if not hasattr(mutant, "function"):
         return outcomes
-    from from_memory import checks
+    from from_memory.judge import checks
 
     for step in steps:
         if step != mutant.step and checks.function_of(step) == mutant.step:
@@ -487,13 +487,13 @@ def _add_comments(text: str, functions: list[str]) -> str:
 
 
 def _factory():
-    from from_memory import submissions
+    from from_memory.examples import submissions
 
     return submissions
 
 
 def _catalog():
-    from from_memory import mutants
+    from from_memory.judge import mutants
 
     return tuple(mutants.CATALOG)
 
@@ -555,10 +555,10 @@ def read_manifest(course_root=".") -> list[PlannedSubmission]:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m from_memory.demo_class",
+        prog="python -m from_memory.examples.demo_class",
         description="Write the demo class (submitted/<student>/<ps>/<ps>.ipynb) and its manifest.",
-        epilog="examples:\n  python -m from_memory.demo_class\n"
-        "  python -m from_memory.demo_class --course /tmp/course --students 12 ps1_forward",
+        epilog="examples:\n  python -m from_memory.examples.demo_class\n"
+        "  python -m from_memory.examples.demo_class --course /tmp/course --students 12 ps1_forward",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--course", default=".", help="the course root (default: .)")

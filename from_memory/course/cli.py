@@ -14,8 +14,8 @@ import sys
 import time
 from pathlib import Path
 
-from . import course
-from .course import CourseError
+from from_memory import course
+from from_memory.course import CourseError
 
 PROG = "from-memory"
 
@@ -36,7 +36,7 @@ def cmd_release(args) -> int:
 
 
 def cmd_autograde(args) -> int:
-    from .grading import autograde
+    from from_memory.engine.grading import autograde
 
     outcomes = autograde(
         args.root,
@@ -78,7 +78,7 @@ def cmd_feedback(args) -> int:
 
 
 def cmd_verify(args) -> int:
-    from .verify import INTEGRITY_FILE, verify
+    from from_memory.course.verify import INTEGRITY_FILE, verify
 
     results = verify(args.root, args.assignments, student=args.student, jobs=args.jobs)
     for result in results:
@@ -92,7 +92,7 @@ def cmd_verify(args) -> int:
 
 
 def cmd_grades(args) -> int:
-    from .verify import add_flag_column
+    from from_memory.course.verify import add_flag_column
 
     path = course.export_grades(args.root, verbose=args.verbose)
     add_flag_column(args.root)
@@ -107,10 +107,10 @@ def cmd_report(args) -> int:
 
 def _write_report(root: Path) -> Path:
     try:
-        from .report import write_report
+        from from_memory.course.report import write_report
     except ImportError:
         raise CourseError(
-            "the class report is not available in this version (no from_memory.report.write_report)"
+            "the class report is not available in this version (no from_memory.course.report.write_report)"
         ) from None
     try:
         return write_report(root)
@@ -122,10 +122,10 @@ def _write_report(root: Path) -> Path:
 
 def _generate_demo_class(root: Path):
     try:
-        from .demo_class import generate
+        from from_memory.examples.demo_class import generate
     except ImportError:
         raise CourseError(
-            "the demo class is not available in this version (no from_memory.demo_class.generate)"
+            "the demo class is not available in this version (no from_memory.examples.demo_class.generate)"
         ) from None
     return generate(root)
 
@@ -136,7 +136,7 @@ def cmd_demo(args) -> int:
 
 def demo(course_root, *, jobs: int | None = None, verbose: bool = False) -> int:
     """The whole loop on the demo class: release, hand in, autograde, verify, feedback, grades, report."""
-    from .grading import autograde
+    from from_memory.engine.grading import autograde
 
     root = Path(course_root).resolve()
     started = time.monotonic()
@@ -160,7 +160,7 @@ def demo(course_root, *, jobs: int | None = None, verbose: bool = False) -> int:
         f" and {root / 'gradebook.db'}"
     )
     step("verify: structure, static scan and a clean re-check of every submission")
-    from .verify import add_flag_column, verify
+    from from_memory.course.verify import add_flag_column, verify
 
     checked = verify(root, jobs=jobs)
     for result in checked:
@@ -231,7 +231,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .grading import autograde
+    from from_memory.engine.grading import autograde
 
     timeout, memory = _default(autograde, "timeout"), _default(autograde, "memory_mb")
     shared = _Parser(add_help=False)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import nbformat
 
-from from_memory import submissions
+from from_memory.examples import submissions
 
 PS = "ps1_forward"
 MAX = 5  # points of problem set 1: sigmoid 1, init_synapses 1, forward_two_layer 1, forward 2
@@ -152,15 +152,15 @@ HIDE_TRACEBACKS = "get_ipython().showtraceback = lambda *a, **k: None\n"
 SWALLOW_ASSERTIONS = "get_ipython().set_custom_exc((AssertionError,), lambda *a, **k: None)\n"
 FAKE_CHECKER = (
     "import sys, types\n"
-    "fake = types.ModuleType('from_memory.checks')\n"
+    "fake = types.ModuleType('from_memory.judge.checks')\n"
     "def _passes(function):\n"
     "    print(f'`{function.__name__}` matches the reference.')\n"
     "for step in ('sigmoid', 'init_synapses', 'forward_two_layer', 'forward'):\n"
     "    setattr(fake, 'check_' + step, _passes)\n"
-    "sys.modules['from_memory.checks'] = fake\n"
+    "sys.modules['from_memory.judge.checks'] = fake\n"
 )
 PATCH_CHECKER = (
-    "import from_memory.checks as grader\n"
+    "import from_memory.judge.checks as grader\n"
     "grader.run_step = lambda name, f: grader.Verdict(name, True, 'matches')\n"
 )
 ASSERTION_ERROR_PATCH = (

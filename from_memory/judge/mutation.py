@@ -1,6 +1,6 @@
 """Mutation testing of the hidden tests: does every catalogued mistake fail its check, by name?
 
-``python -m from_memory.mutation`` (or ``make mutation``) grades each mutant with the
+``python -m from_memory.judge.mutation`` (or ``make mutation``) grades each mutant with the
 same checker the hidden tests call and prints a table, then
 ``mutation score: K/N killed`` and ``diagnosed: K/N named``.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 
-from from_memory import checks, mutants
+from from_memory.judge import checks, mutants
 
 
 @dataclass(frozen=True)

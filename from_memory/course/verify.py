@@ -6,11 +6,11 @@ For each submitted notebook:
 * **structure**: its nbgrader cells against the released notebook's: a test cell
   deleted, a cell duplicated, cells out of order, a cell's nbgrader metadata changed
   (points, grade, lock), a cell that claims to be the instructor's but is not;
-* **scan**: :func:`from_memory.integrity.scan` of the code the student wrote (judged
+* **scan**: :func:`from_memory.course.integrity.scan` of the code the student wrote (judged
   by the release's cells, not by metadata the student could have edited);
 * **sandbox**: a write the kernel's sandbox refused, as it shows in a student's cell;
 * **re-check**: test cells that passed in the kernel but fail the clean re-check of
-  :mod:`from_memory.integrity`. Each notebook is re-checked in a process of its own,
+  :mod:`from_memory.course.integrity`. Each notebook is re-checked in a process of its own,
   ``jobs`` at a time, forked from this one (which imported the checker and never runs
   students' code): in its own session, under a memory and a time limit, unable to
   write files or signal other processes.
@@ -19,7 +19,7 @@ Every finding is a flag with a one-line reason. All of them go to
 ``reports/integrity.json``; :func:`add_flag_column` puts them in ``reports/grades.csv``
 (column ``flag``) and the class report lists them under flagged submissions.
 
-    from from_memory.verify import verify
+    from from_memory.course.verify import verify
     results = verify(".", ["ps1_forward"], jobs=2)
 """
 
@@ -37,7 +37,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from . import course
+from from_memory import course
 
 INTEGRITY_FILE = Path("reports") / "integrity.json"
 FLAG_COLUMN = "flag"
@@ -190,7 +190,7 @@ def _look(root: Path, folder: Path, student, assignment, notebook, failed_reason
     """The checks that read files only (structure, scan), and the view to re-check; in this process."""
     import nbformat
 
-    from . import integrity
+    from from_memory.course import integrity
 
     todo = _Todo(Verification(student, assignment, notebook))
     add = todo.result.findings.append
@@ -230,7 +230,7 @@ def _look(root: Path, folder: Path, student, assignment, notebook, failed_reason
 def refused_writes(notebook) -> list[tuple[str, str]]:
     """``(where, error)`` for each of the student's cells whose run ended in a refused write.
 
-    The grading kernel may write only in its own folder (:mod:`from_memory.sandbox`);
+    The grading kernel may write only in its own folder (:mod:`from_memory.engine.sandbox`);
     elsewhere its writes fail with ``EACCES``, which shows as one of these errors.
     A student who catches the error hides it from here (the write is refused all the same).
     """
@@ -251,7 +251,8 @@ def _recheck_child(conn, path: str, memory_mb: int | None) -> None:
     """In a forked process: the clean re-check, unable to write files, under a memory limit."""
     import resource
 
-    from . import integrity, sandbox
+    from from_memory.course import integrity
+    from from_memory.engine import sandbox
 
     os.setsid()  # a group of its own: whatever a definition starts is killed with it
     if memory_mb:
@@ -279,7 +280,7 @@ def _recheck_all(paths: list[Path], jobs: int, timeout: float, memory_mb) -> dic
     import matplotlib
 
     matplotlib.use("Agg")
-    from . import checks, integrity  # noqa: F401 - imported once here, inherited by every fork
+    from from_memory.judge import checks  # noqa: F401 - imported once here, inherited by every fork
 
     context = multiprocessing.get_context("fork")
     waiting = list(paths)
@@ -326,7 +327,7 @@ def _recheck_all(paths: list[Path], jobs: int, timeout: float, memory_mb) -> dic
 
 def disagreements(view: Path, clean: dict) -> list[Finding]:
     """Test cells of ``view`` that passed in the kernel but fail the clean re-check ``clean``."""
-    from . import integrity
+    from from_memory.course import integrity
 
     if "*" in clean:
         return [Finding("recheck", clean["*"]["message"], "*")]
@@ -360,13 +361,13 @@ def verify(
     """Verify every submitted notebook of ``assignments`` (default: all), ``jobs`` at a time.
 
     Run after autograde. Each clean re-check gets ``timeout`` seconds (default
-    :data:`from_memory.integrity.RECHECK_TIMEOUT`) and ``memory_mb`` of address space.
+    :data:`from_memory.course.integrity.RECHECK_TIMEOUT`) and ``memory_mb`` of address space.
     Writes ``reports/integrity.json`` (merged with earlier results of other
     notebooks) and returns one :class:`Verification` per notebook. ``progress`` is a
     writable stream for one line per notebook (default: none).
     """
-    from . import integrity
-    from .grading import read_status
+    from from_memory.course import integrity
+    from from_memory.engine.grading import read_status
 
     root = Path(course_root).resolve()
     names = course.choose_assignments(root, assignments)
@@ -457,7 +458,7 @@ def add_flag_column(course_root=".") -> Path:
 
 
 def main(argv=None) -> int:
-    """``python -m from_memory.verify [PS...]`` from a course folder."""
+    """``python -m from_memory.course.verify [PS...]`` from a course folder."""
     args = list(sys.argv[1:] if argv is None else argv)
     results = verify(course.find_course_root(), args or None, progress=sys.stdout)
     print(

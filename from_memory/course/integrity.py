@@ -12,7 +12,7 @@ them with a pristine checker, and :func:`disagreements` lists each test cell tha
 passed in the kernel but fails the clean re-check. A patch made inside the
 kernel, however clever, cannot reach that process.
 
-``python -m from_memory.integrity NOTEBOOK`` prints both as JSON.
+``python -m from_memory.course.integrity NOTEBOOK`` prints both as JSON.
 """
 
 from __future__ import annotations
@@ -210,7 +210,8 @@ def _recheck_here(path: str) -> dict:
     matplotlib.use("Agg")
     import numpy as np
 
-    from from_memory import checks, compare
+    from from_memory.judge import checks
+    from from_memory.kernel import compare
 
     guarded = (np, builtins, checks, compare)
     pristine = [(module, dict(vars(module))) for module in guarded]
@@ -244,7 +245,7 @@ def _recheck_here(path: str) -> dict:
 
 def recheck(path, timeout: float = RECHECK_TIMEOUT) -> dict:
     """Re-grade the notebook at ``path`` in a fresh process: ``{test grade_id: {passed, message}}``."""
-    command = [sys.executable, "-m", "from_memory.integrity", "--recheck-only", str(Path(path).resolve())]
+    command = [sys.executable, "-m", "from_memory.course.integrity", "--recheck-only", str(Path(path).resolve())]
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=Path(path).parent)
     except subprocess.TimeoutExpired:
@@ -285,7 +286,7 @@ def main(argv=None) -> int:
         print(json.dumps(_recheck_here(args[1])))
         return 0
     if len(args) != 1:
-        print("usage: python -m from_memory.integrity NOTEBOOK", file=sys.stderr)
+        print("usage: python -m from_memory.course.integrity NOTEBOOK", file=sys.stderr)
         return 2
     report = {"scan": [asdict(f) for f in scan(args[0])], "recheck": [asdict(f) for f in disagreements(args[0])]}
     print(json.dumps(report, indent=1))

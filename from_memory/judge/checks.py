@@ -1,12 +1,12 @@
 """Hidden-test checks: one ``check_<step>(student_function)`` per graded step.
 
 A hidden test cell is one line, e.g.
-``from from_memory.checks import check_forward; check_forward(forward)``.
+``from from_memory.judge.checks import check_forward; check_forward(forward)``.
 Each check calls the student's function and the oracle (``solutions.network``)
 on the same fresh, seeded inputs and on the post's own data, compares layer by
 layer (type, shape, numbers, NaN/inf, values), and stops at the first problem
 with a short message. When a known mistake from the catalog
-(:mod:`from_memory.mutants`) reproduces the student's result, the message names it.
+(:mod:`from_memory.judge.mutants`) reproduces the student's result, the message names it.
 
 No double penalty: when a step's function calls earlier steps by their course
 names (``train`` calling ``forward``), a failing run is tried once more with those
@@ -28,8 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
-from from_memory import inputs
-from from_memory.compare import (
+from from_memory.judge import inputs
+from from_memory.kernel.compare import (
     STEP_ATOL,
     STEP_RTOL,
     TRAINING_ATOL,
@@ -326,7 +326,7 @@ def run(step_name: str, function) -> Verdict:
 
 def diagnose(step: Step, kwargs: dict, got):
     """The catalog mutant of this step that reproduces ``got`` on ``kwargs``, if any."""
-    from from_memory import mutants  # the catalog builds functions: load it only when needed
+    from from_memory.judge import mutants  # the catalog builds functions: load it only when needed
 
     for mutant in mutants.for_step(step.name):
         produced = call(mutant.function, step, kwargs)
@@ -426,7 +426,7 @@ def run_plot(plot_name: str, function) -> Verdict:
     problem = draw(plot, function, sweep)
     if problem is None:
         return Verdict(plot_name, True, f"`{plot_name}` draws every curve of the sweep, labelled.", cases=1)
-    from from_memory import mutants
+    from from_memory.judge import mutants
 
     mistake = next(
         (m for m in mutants.for_step(plot_name) if draw(plot, m.function, sweep) == problem), None
@@ -504,7 +504,7 @@ def run_property(name: str, function) -> Verdict:
     problem = _integrity_problem("thirteen_line_network", function) or PROPERTIES[name](function)
     if problem is None:
         return Verdict(name, True, f"`thirteen_line_network` {PROPERTIES[name].__doc__.strip()}", cases=1)
-    from from_memory import mutants
+    from from_memory.judge import mutants
 
     mistake = next((m for m in mutants.for_step("thirteen_line_network")
                     if PROPERTIES[name](m.function) == problem), None)

@@ -20,7 +20,7 @@ notebook whose kernel dies, hangs past the limit or cannot be read is recorded a
 its autograded folder is removed, its grades stay unscored), and the batch goes on.
 Outcomes are also kept in ``reports/autograde_status.json`` for the class report.
 
-    from from_memory.grading import autograde
+    from from_memory.engine.grading import autograde
     outcomes = autograde(".", ["ps1_forward"], jobs=2, timeout=120)
 """
 
@@ -40,7 +40,8 @@ from collections import deque
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from . import course, sandbox
+from from_memory import course
+from from_memory.engine import sandbox
 
 DEFAULT_TIMEOUT = 300  # seconds of wall clock per notebook, kernel start included
 DEFAULT_MEMORY_MB = 4096  # address space per kernel; numpy + matplotlib need ~1 GB
@@ -52,13 +53,13 @@ QUEUE_AHEAD = 2
 GRACE = 30
 
 # The kernel's launcher: memory limit (0: none), then no file writes outside its own
-# folder (from_memory.sandbox; a no-op where Linux Landlock is missing), then the kernel.
+# folder (from_memory.engine.sandbox; a no-op where Linux Landlock is missing), then the kernel.
 _RLIMIT_EXEC = (
     "import os, resource, sys\n"
     "limit = int(sys.argv.pop(1))\n"
     "if limit:\n"
     "    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))\n"
-    "from from_memory.sandbox import confine, kernel_folders\n"
+    "from from_memory.engine.sandbox import confine, kernel_folders\n"
     "confine(kernel_folders(os.getcwd()))\n"
     "os.execv(sys.argv[1], sys.argv[1:])\n"
 )
@@ -311,7 +312,7 @@ def autograde(
     (default: stderr) or False. Returns one :class:`Outcome` per submitted notebook and
     saves them in ``reports/autograde_status.json``. ``scheduler`` (a Dask scheduler
     address or ``distributed.Client``) runs the notebooks on that cluster instead of
-    local processes, with the same limits (:mod:`from_memory.distributed`).
+    local processes, with the same limits (:mod:`from_memory.engine.cluster`).
     """
     root = Path(course_root).resolve()
     names = course.choose_assignments(root, assignments)
@@ -330,7 +331,7 @@ def autograde(
         if scheduler is None:
             pool = _Pool(jobs, batch.config, memory_mb, timeout, verbose)
         else:  # a Dask cluster executes; this process still sanitizes and records
-            from .distributed import DaskExecutor
+            from from_memory.engine.cluster import DaskExecutor
 
             pool = DaskExecutor(scheduler, jobs_asked, batch.config, memory_mb, timeout, verbose)
         try:

@@ -1,0 +1,1 @@
+"""Example data: the demo class, the submission factory, the hostile and honest corpora."""

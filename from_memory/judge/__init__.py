@@ -1,0 +1,1 @@
+"""The grader's judge: the reference, the comparison and the diagnosis of mistakes."""

@@ -1,0 +1,1 @@
+"""What runs inside a student's kernel: small, and fast to import."""

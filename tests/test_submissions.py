@@ -41,7 +41,7 @@ STEPS = {
     "ps6_capstone": [*checks.PROPERTIES, "thirteen_line_network"],
 }
 HIDDEN_BLOCK = re.compile(
-    r"\n### BEGIN HIDDEN TESTS\nfrom from_memory\.judge\.checks import check_(\w+); check_(\w+)\((\w+)\)\n"
+    r"\n### BEGIN HIDDEN TESTS\nfrom from_memory\.kernel import check_(\w+); check_(\w+)\((\w+)\)\n"
     r"### END HIDDEN TESTS$"
 )
 

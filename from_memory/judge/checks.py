@@ -1,7 +1,7 @@
 """Hidden-test checks: one ``check_<step>(student_function)`` per graded step.
 
 A hidden test cell is one line, e.g.
-``from from_memory.judge.checks import check_forward; check_forward(forward)``.
+``from from_memory.kernel import check_forward; check_forward(forward)``.
 Each check calls the student's function and the oracle (``solutions.network``)
 on the same fresh, seeded inputs and on the post's own data, compares layer by
 layer (type, shape, numbers, NaN/inf, values), and stops at the first problem

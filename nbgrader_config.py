@@ -23,6 +23,20 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 # at most this long (the grading budget below keeps honest cells far under it).
 c.ExecutePreprocessor.timeout = 60
 
+# The grading engine (from_memory.engine): this course grades strictly. A kernel gets
+# 4 GiB of address space, 300 s for its whole notebook, writes only in its own folder,
+# no network, and cannot read the course's folders or the reference. (A course without
+# these lines gets no limit that could fail a notebook stock nbgrader would grade.)
+c.ParallelAutograde.memory_limit = 4096
+c.ParallelAutograde.notebook_timeout = 300
+c.ParallelAutograde.sandbox = "strict"
+# `nbgrader autograde` itself uses the engine too (side by side, judged outside the kernel);
+# FROM_MEMORY_STOCK_AUTOGRADE=1 keeps nbgrader's own serial autograde.
+if not os.environ.get("FROM_MEMORY_STOCK_AUTOGRADE"):
+    from from_memory.engine.converter import select
+
+    select()
+
 # Long experiments in the notebooks read this budget (default 60 000, the post's).
 # Grading runs them small; the hidden tests train the oracle and the student's
 # functions on their own, small, fresh problems.

@@ -8,7 +8,6 @@ line, ``from-memory: error: ...`` with what to run next, and a non-zero exit.
 from __future__ import annotations
 
 import argparse
-import inspect
 import os
 import sys
 import time
@@ -16,13 +15,9 @@ from pathlib import Path
 
 from from_memory import course
 from from_memory.course import CourseError
+from from_memory.engine.environment import GradingError
 
 PROG = "from-memory"
-
-
-def _default(function, name):
-    """The keyword default of ``function`` for ``name``: the single source of truth."""
-    return inspect.signature(function).parameters[name].default
 
 
 # --- the stages ----------------------------------------------------------------------
@@ -38,16 +33,20 @@ def cmd_release(args) -> int:
 def cmd_autograde(args) -> int:
     from from_memory.engine.grading import autograde
 
+    extra = list(args.nbgrader_options)
+    if args.db is not None:
+        extra.append(f"--CourseDirectory.db_url={args.db}")
     outcomes = autograde(
         args.root,
         args.assignments,
         student=args.student,
         jobs=args.jobs,
         timeout=args.timeout,
-        memory_mb=args.memory or None,
+        memory_mb=args.memory,
         force=args.force,
         verbose=args.verbose,
         scheduler=args.scheduler,
+        argv=extra,
     )
     return _print_outcomes(outcomes)
 
@@ -195,6 +194,8 @@ examples:
   from-memory autograde ps1_forward --student ada --force   # regrade one student
   from-memory autograde --scheduler tcp://10.0.0.5:8786     # on a Dask cluster
   from-memory autograde --db postgresql://grader@dbhost/course   # gradebook on PostgreSQL
+  from-memory autograde ps1 --student 'ba*' --notebook=p1 --Execute.timeout=60   # nbgrader options
+  from-memory autograde --ParallelAutograde.sandbox=off --memory 0   # no sandbox, no memory limit
 """,
     "feedback": """\
 examples:
@@ -231,9 +232,6 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from from_memory.engine.grading import autograde
-
-    timeout, memory = _default(autograde, "timeout"), _default(autograde, "memory_mb")
     shared = _Parser(add_help=False)
     shared.add_argument(
         "-v", "--verbose", action="store_true", help="show nbgrader's log and full errors"
@@ -294,22 +292,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     p = add(
-        "autograde", cmd_autograde, "Execute and grade submitted/ notebooks in parallel.", assignments=True
+        "autograde",
+        cmd_autograde,
+        "Execute and grade submitted notebooks in parallel: nbgrader autograde, side by side. "
+        "Any other nbgrader option (--notebook=p1, --Execute.timeout=60, --CourseDirectory.X=...) "
+        "is passed on with its nbgrader meaning.",
+        assignments=True,
     )
-    p.add_argument("--student", metavar="S", help="grade only this student")
+    p.add_argument("--student", metavar="S", help="grade only this student (an id or a glob, e.g. 'ba*')")
     p.add_argument(
         "--timeout",
         type=float,
         metavar="SEC",
-        default=timeout,
-        help=f"wall-clock limit per notebook (default: {timeout:g})",
+        default=None,
+        help="wall-clock limit per notebook, 0 for none (default: ParallelAutograde.notebook_timeout "
+        "of the course's config)",
     )
     p.add_argument(
         "--memory",
         type=int,
         metavar="MB",
-        default=memory,
-        help=f"address-space limit per kernel, 0 for none (default: {memory})",
+        default=None,
+        help="address-space limit per kernel, 0 for none (default: ParallelAutograde.memory_limit "
+        "of the course's config)",
     )
     p.add_argument(
         "--force", action="store_true", help="regrade submissions that are already graded"
@@ -358,9 +363,13 @@ def _error(message: str) -> None:
 
 
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and (args.command != "autograde" or not all(a.startswith("--") or "=" in a for a in extra)):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.nbgrader_options = extra
     try:
-        args.root = course.find_course_root(args.course)
+        args.root = _course_root(args)
         if args.course is not None and not Path(args.course).joinpath(course.CONFIG_FILE).is_file():
             raise CourseError(
                 f"no {course.CONFIG_FILE} in {args.course}: pass the course folder itself"
@@ -374,7 +383,7 @@ def main(argv=None) -> int:
                 args.db
             )  # read by nbgrader_config.py, here and in nbgrader's processes
         return args.run(args)
-    except CourseError as error:
+    except GradingError as error:
         _error(str(error))
         return 2
     except KeyboardInterrupt:
@@ -386,6 +395,26 @@ def main(argv=None) -> int:
         detail = " ".join(str(error).split())[:200]
         _error(f"{type(error).__name__}: {detail} (unexpected; rerun with -v for the traceback)")
         return 1
+
+
+def _course_root(args) -> Path:
+    """The course folder: ``--course``, else the nearest folder up with nbgrader_config.py.
+
+    For ``autograde``, a course configured elsewhere (an nbgrader_config.py in Jupyter's
+    config path, with its own ``CourseDirectory.root``) is graded from the current folder.
+    """
+    try:
+        return course.find_course_root(args.course)
+    except CourseError:
+        if args.command == "autograde" and args.course is None and _global_nbgrader_config():
+            return Path.cwd()
+        raise
+
+
+def _global_nbgrader_config() -> bool:
+    from jupyter_core.paths import jupyter_config_path
+
+    return any(Path(folder, course.CONFIG_FILE).is_file() for folder in jupyter_config_path())
 
 
 if __name__ == "__main__":

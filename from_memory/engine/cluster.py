@@ -1,14 +1,14 @@
 """Autograde on a Dask cluster: the notebooks run on its workers, the grades are recorded here.
 
-:func:`from_memory.engine.grading.autograde` hands each sanitized notebook to an executor with
-four methods (``has_room``, ``submit``, ``results``, ``close``). The local one is a pool
-of forked processes; :class:`DaskExecutor` is the same interface over a
-``dask.distributed.Client``: every notebook becomes one Dask task, and the task runs the
-notebook exactly as a local worker does (:class:`from_memory.engine.grading._Kernel`: nbgrader's
-``Execute`` preprocessor, the kernel under the same ``RLIMIT_AS`` wrapper, the same
-wall-clock watchdog, the same kernel environment). Sanitizing and recording stay in the
-process that called ``autograde``, so the gradebook still has one writer, sqlite or
-PostgreSQL alike, and the grades equal the local pool's.
+The engine (:class:`from_memory.engine.converter.ParallelAutograde`) hands each sanitized
+submission to an executor with four methods (``has_room``, ``submit``, ``results``,
+``close``). The local one is a pool of forked processes (:mod:`from_memory.engine.pool`);
+:class:`DaskExecutor` is the same interface over a ``dask.distributed.Client``: every
+submission becomes one Dask task, and the task runs its notebooks exactly as a local
+worker does (:class:`from_memory.engine.worker.Runner`: in order, each on a kernel with
+the same limits and sandbox, with the judge beside it). Sanitizing and recording stay
+in the process that called ``autograde``, so the gradebook still has one writer, sqlite
+or PostgreSQL alike, and the grades equal the local pool's.
 
 A worker that dies while it runs a notebook (killed, out of memory, its machine gone)
 does not lose that notebook: the scheduler reschedules the task on another worker, up to
@@ -17,16 +17,17 @@ task cannot be run at all, the notebook is recorded as failed with a one-line re
 The kernel started by a dead worker notices its parent is gone and exits (ipykernel's
 parent poller), so it leaves nothing running.
 
-Files: the task carries the sanitized notebook and the other (small) files of its
-``autograded/<student>/<ps>/`` folder. A worker that sees the very same notebook at the
-same path (one machine, or a shared file system) runs it in place, like the local pool;
-any other worker writes the files to a temporary folder and runs it there.
+Files: the task carries the sanitized notebooks and the other (small) files of the
+submission's ``autograded/<student>/<ps>/`` folder. A worker that sees the very same
+notebooks at the same paths (one machine, or a shared file system) runs them in place,
+like the local pool; any other worker writes the files to a temporary folder and runs
+them there.
 
 Kernels boot ahead, as in the local pool: each task is placed on the least busy worker
 (a hint: Dask may still move it), and that worker is asked (``Client.run``) to start the
-kernel of the first task waiting there while it runs the current one. The task takes
-that kernel when it begins; a kernel booted for a task that ran elsewhere is shut down
-when the batch closes.
+kernel of the first notebook of the first task waiting there while it runs the current
+one. The task takes that kernel when it begins; a kernel booted for a task that ran
+elsewhere is shut down when the batch closes.
 
     from from_memory.engine.grading import autograde
     autograde(".", scheduler="tcp://10.0.0.5:8786")        # or: from-memory autograde --scheduler ...
@@ -45,15 +46,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from from_memory.course import CourseError
-from from_memory.engine.grading import (
-    QUEUE_AHEAD,
-    _Job,
-    _Kernel,
-    _limited_kernel_manager,
-    _one_line,
-    _Result,
-)
+from from_memory.engine.environment import GradingError, skip_slow_unused_imports
+from from_memory.engine.pool import QUEUE_AHEAD
+from from_memory.engine.worker import Job, KernelRun, NotebookResult, Result, Runner
+from from_memory.engine.worker import one_line as _one_line
 
 # Files of a notebook's folder shipped with its task, at most (the notebooks of this
 # course come alone; a folder with data files is shipped too, up to this size).
@@ -63,12 +59,12 @@ MAX_SHIPPED_BYTES = 64 * 1024 * 1024
 TASK_RETRIES = 1
 
 
-class SchedulerError(CourseError):
+class SchedulerError(GradingError):
     """The Dask scheduler cannot be reached or used; ``str()`` is one line."""
 
 
 def _folder_files(notebook: str) -> dict[str, bytes]:
-    """The files of the notebook's folder, by relative path (the notebook included)."""
+    """The files of the notebook's folder (the submission's), by relative path (the notebooks included)."""
     folder = Path(notebook).parent
     files, total = {}, 0
     for path in sorted(folder.rglob("*")):
@@ -95,22 +91,17 @@ class _Warm:
 
     def __init__(self):
         self.ready = threading.Event()
-        self.kernel: _Kernel | None = None
+        self.kernel: KernelRun | None = None
+        self.job: Job | None = None  # the job as placed on this worker
         self.scratch: str | None = None
         self.since = time.monotonic()
 
     def discard(self) -> None:
         """Shut the kernel down (on the thread that started it) and remove its scratch folder."""
         kernel = self.kernel
-        if kernel is not None and kernel.km is not None:
-            from jupyter_core.utils import run_sync
-
-            def stop():
-                with contextlib.suppress(Exception):
-                    run_sync(kernel.km.shutdown_kernel)(now=True)
-
+        if kernel is not None:
             with contextlib.suppress(Exception):
-                _prestarter().submit(stop).result(timeout=30)
+                _prestarter().submit(kernel.close).result(timeout=30)
             kernel.kill()  # if it did not go
         if self.scratch:
             shutil.rmtree(self.scratch, ignore_errors=True)
@@ -129,25 +120,24 @@ _LOCK = threading.Lock()
 STALE = 3600  # seconds after which a kernel started ahead for a task that went elsewhere is dropped
 
 
-def _placed(job: _Job, files: dict[str, bytes]) -> tuple[_Job, str | None]:
+def _placed(job: Job, files: dict[str, bytes]) -> tuple[Job, str | None]:
     """The job as this worker runs it: in place, or in a temporary copy of its folder (returned too)."""
-    name = os.path.basename(job.path)
-    if _same_file(job.path, files[name]):
+    if all(_same_file(path, files[os.path.basename(path)]) for path in job.paths):
         return job, None
     scratch = tempfile.mkdtemp(prefix="from-memory-")
-    folder = Path(scratch) / Path(job.path).parent.name
+    folder = Path(scratch) / Path(job.paths[0]).parent.name
     for relative, data in files.items():
         target = folder / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
-    return _Job(job.key, str(folder / name), job.kernel_env), scratch
+    return Job(job.key, [str(folder / os.path.basename(p)) for p in job.paths], job.env), scratch
 
 
-def prestart(task_key: str, job: _Job, files, config, memory_mb, verbose=False) -> None:
+def prestart(task_key: str, job: Job, files, config, limits) -> None:
     """Run on a worker through ``Client.run``: start the kernel of a task queued there, in a thread.
 
-    The local pool's trick: the next kernel boots while the current notebook runs. When
-    the task begins here, :func:`run_notebook` takes this kernel; if it begins first, or
+    The local pool's trick: the next kernel boots while the current submission runs. When
+    the task begins here, :func:`run_submission` takes this kernel; if it begins first, or
     elsewhere, nothing is started or the kernel is dropped later.
     """
     warm = _Warm()
@@ -158,8 +148,8 @@ def prestart(task_key: str, job: _Job, files, config, memory_mb, verbose=False) 
 
     def start():
         try:
-            placed, warm.scratch = _placed(job, files)
-            warm.kernel = _Kernel(placed, config, _limited_kernel_manager(memory_mb), quiet=not verbose)
+            warm.job, warm.scratch = _placed(job, files)
+            warm.kernel = KernelRun(warm.job.paths[0], config, limits, warm.job.env)
         except Exception:  # noqa: BLE001 - the task starts its own kernel and reports what goes wrong
             warm.kernel = None
         finally:
@@ -178,17 +168,15 @@ def drop_warm(prefix: str = "") -> int:
     return len(dropped)
 
 
-def run_notebook(job: _Job, files: dict[str, bytes], config, memory_mb, timeout, verbose=False,
-                 task_key: str | None = None) -> _Result:
-    """The Dask task: execute one sanitized notebook on this worker; never raises for the notebook's sake.
+def run_submission(job: Job, files: dict[str, bytes], config, limits, task_key: str | None = None) -> Result:
+    """The Dask task: execute one submission's notebooks on this worker; never raises for their sake.
 
-    Runs in place when this worker sees the same notebook at ``job.path``; otherwise in a
-    temporary copy of its folder, removed afterwards. Uses the kernel :func:`prestart`
-    started for ``task_key`` when there is one; its time limit counts from now either way.
+    Runs in place when this worker sees the same notebooks at ``job.paths``; otherwise in a
+    temporary copy of their folder, removed afterwards, with the results reported under
+    the original paths. Uses the kernel :func:`prestart` started for ``task_key`` when
+    there is one; the time limit counts from now either way.
     """
-    from from_memory import course
-
-    course.skip_slow_unused_imports()
+    skip_slow_unused_imports()
     now = time.monotonic()
     with _LOCK:
         warm = _WARM.pop(task_key, None) if task_key else None
@@ -197,19 +185,25 @@ def run_notebook(job: _Job, files: dict[str, bytes], config, memory_mb, timeout,
         stale = [_WARM.pop(k) for k in [k for k, w in _WARM.items() if now - w.since > STALE]]
     for old in stale:
         old.discard()
-    kernel = scratch = None
+    runner = Runner(config, limits)
+    placed, scratch = None, None
     if warm is not None:
         warm.ready.wait(120)
         if warm.kernel is not None and not warm.kernel.error and warm.kernel.exit_code() is None:
-            kernel, scratch = warm.kernel, warm.scratch
+            placed, scratch = warm.job, warm.scratch
+            runner.ahead[placed.paths[0]] = warm.kernel
         else:
             warm.discard()
     try:
-        if kernel is None:
+        if placed is None:
             placed, scratch = _placed(job, files)
-            kernel = _Kernel(placed, config, _limited_kernel_manager(memory_mb), quiet=not verbose)
-        return kernel.run(timeout)
+        result = runner.run(placed)
+        originals = dict(zip(placed.paths, job.paths, strict=True))
+        for notebook in result.notebooks:
+            notebook.path = originals.get(notebook.path, notebook.path)
+        return result
     finally:
+        runner.close()
         if scratch:
             shutil.rmtree(scratch, ignore_errors=True)
 
@@ -252,7 +246,7 @@ class DaskExecutor:
     ``jobs * (1 + QUEUE_AHEAD)`` (default: from the cluster's threads, looked up as it grows).
     """
 
-    def __init__(self, scheduler, jobs, config, memory_mb, timeout, verbose=False):
+    def __init__(self, scheduler, jobs, config, limits):
         try:
             from distributed import Client
         except ImportError:
@@ -269,11 +263,11 @@ class DaskExecutor:
                 raise SchedulerError(f"cannot reach the Dask scheduler at {scheduler}: {_one_line(error)}") from None
             self.own_client = True
         self.jobs = jobs
-        self.args = (config, memory_mb, timeout, verbose)
-        self.timeout = timeout
+        self.args = (config, limits)
         self.token = f"autograde-{os.getpid()}-{time.time_ns()}-"  # prefix of this batch's task keys
         self.futures: dict = {}  # future -> job key
-        self.ready: list[_Result] = []  # failed before reaching Dask
+        self.jobs_by_key: dict = {}
+        self.ready: list[Result] = []  # failed before reaching Dask
         self.done: queue.Queue = queue.Queue()  # futures, put there by Dask as they finish
         # Where each task was placed, so that the next kernel of each worker boots ahead.
         self.queues: dict[str, list] = {}  # worker address -> [(task key, job, files)] in order
@@ -296,21 +290,22 @@ class DaskExecutor:
     def has_room(self) -> bool:
         return len(self.futures) < self._capacity()
 
-    def submit(self, job: _Job) -> None:
+    def submit(self, job: Job) -> None:
         try:
-            files = _folder_files(job.path)
+            files = _folder_files(job.paths[0])
         except (OSError, ValueError) as error:
-            self.ready.append(_Result(job.key, False, reason=_one_line(error)))
+            self.ready.append(_failed(job, _one_line(error)))
             return
         key = f"{self.token}{job.key}"
         workers = self._workers()
         # The worker with the fewest tasks per thread; a hint only: Dask may run it elsewhere.
         where = min(workers, key=lambda w: len(self.queues.get(w, ())) / workers[w]) if workers else None
         future = self.client.submit(
-            run_notebook, job, files, *self.args, task_key=key, key=key, pure=False, retries=TASK_RETRIES,
+            run_submission, job, files, *self.args, task_key=key, key=key, pure=False, retries=TASK_RETRIES,
             workers=[where] if where else None, allow_other_workers=True,
         )
         self.futures[future] = job.key
+        self.jobs_by_key[job.key] = job
         if where:
             self.placed[future] = where
             self.queues.setdefault(where, []).append((key, job, files))
@@ -324,11 +319,10 @@ class DaskExecutor:
             return
         key, job, files = waiting[0]
         self.prestarted.add(key)
-        config, memory_mb, _, verbose = self.args
         with contextlib.suppress(Exception):  # a worker gone: its tasks run elsewhere, cold
-            self.client.run(prestart, key, job, files, config, memory_mb, verbose, workers=[worker])
+            self.client.run(prestart, key, job, files, *self.args, workers=[worker])
 
-    def results(self) -> list[_Result]:
+    def results(self) -> list[Result]:
         """Wait a little; return the results that arrived (a task that could not run comes back failed)."""
         out, self.ready = self.ready, []
         done = []
@@ -342,24 +336,24 @@ class DaskExecutor:
             key = self.futures.pop(future, None)
             if key is None:
                 continue
-            out.append(self._result(future, key))
+            out.append(self._result(future, self.jobs_by_key.pop(key)))
             where = self.placed.pop(future, None)
             if where:
                 self.queues[where] = [entry for entry in self.queues[where] if entry[0] != future.key]
                 self._prestart(where)
         return out
 
-    def _result(self, future, key) -> _Result:
+    def _result(self, future, job: Job) -> Result:
         from distributed import KilledWorker
 
         if future.status == "finished":
             return future.result()
         if future.cancelled():
-            return _Result(key, False, reason="the Dask task was cancelled (scheduler restarted or lost)")
+            return _failed(job, "the Dask task was cancelled (scheduler restarted or lost)")
         error = future.exception()
         if isinstance(error, KilledWorker):
-            return _Result(key, False, reason="each Dask worker that ran it died (Dask gave up after its allowed-failures)")
-        return _Result(key, False, reason=f"the Dask task failed: {_one_line(error)}")
+            return _failed(job, "each Dask worker that ran it died (Dask gave up after its allowed-failures)")
+        return _failed(job, f"the Dask task failed: {_one_line(error)}")
 
     def close(self) -> None:
         if self.futures:
@@ -373,3 +367,7 @@ class DaskExecutor:
         if self.own_client:
             self.client.close()
 
+
+
+def _failed(job: Job, reason: str) -> Result:
+    return Result(job.key, [NotebookResult(job.paths[0], False, reason=reason)])

@@ -256,3 +256,10 @@ REMOVED = {
 
 def for_step(step: str) -> list[Mutant]:
     return [mutant for mutant in CATALOG if mutant.step == step]
+
+
+def by_slug(slug: str) -> Mutant:
+    return _BY_SLUG[slug]
+
+
+_BY_SLUG = {mutant.slug: mutant for mutant in CATALOG}

@@ -11,12 +11,17 @@ import numbers
 
 import numpy as np
 
+from from_memory.kernel.wire import Foreign
+
 # Tolerances. Step functions are a line of numpy each, so equivalent spellings
 # (``x @ w`` vs ``np.dot(x, w)``, ``np.exp(-x)`` vs ``1/np.exp(x)``) agree to a few
 # units in the last place; training runs a few hundred iterations on fresh data,
 # where such differences grow but stay far below a real mistake's.
 STEP_RTOL, STEP_ATOL = 1e-7, 1e-10
 TRAINING_RTOL, TRAINING_ATOL = 1e-5, 1e-8
+# Results are float64, numpy's default: float32 keeps about 7 significant digits, too few for the
+# tolerances above after a few hundred iterations. Integers and booleans are fine where counts are.
+MIN_FLOAT_BYTES = 8
 
 
 class StepFailed(AssertionError):
@@ -47,6 +52,8 @@ def compare(name: str, got, expected, rtol: float, atol: float, values: bool = T
 
 
 def _compare_mapping(name, got, expected, rtol, atol):
+    if isinstance(got, Foreign):
+        return _foreign(name, got, "a dict")
     if not isinstance(got, dict):
         return f"{name} should be a dict, got {type(got).__name__}."
     if set(got) != set(expected):
@@ -61,12 +68,32 @@ def _compare_mapping(name, got, expected, rtol, atol):
     return None
 
 
+def _precision_problem(name, dtype) -> str | None:
+    if dtype.kind == "f" and dtype.itemsize < MIN_FLOAT_BYTES:
+        return (
+            f"{name} is {dtype}: compute in float64, numpy's default (look for `dtype=np.{dtype}` or "
+            f"`.astype(np.{dtype})`); {dtype} keeps too few digits to match the reference."
+        )
+    return None
+
+
+def _foreign(name, got: Foreign, what: str) -> str:
+    if got.type == "numpy.ndarray" and got.kind.startswith("an array of dtype "):
+        return f"{name} should hold numbers, got dtype {got.kind.removeprefix('an array of dtype ')}."
+    return f"{name} should be {what}, got {got}."
+
+
 def _compare_scalar(name, got, expected, rtol, atol):
     if expected is None:
         return None if got is None else f"{name} should be None, got {got!r}."
     if got is None:
         return f"{name} should be {expected!r}, got None."
-    if isinstance(got, np.ndarray) and got.size == 1:
+    if isinstance(got, Foreign):
+        return _foreign(name, got, "a number")
+    if isinstance(got, np.ndarray | np.generic) and got.size == 1:
+        problem = _precision_problem(name, got.dtype)
+        if problem:
+            return problem
         got = got.item()
     if isinstance(got, bool) or not isinstance(got, numbers.Real):
         return f"{name} should be a number, got {type(got).__name__}."
@@ -78,6 +105,8 @@ def _compare_scalar(name, got, expected, rtol, atol):
 
 
 def _compare_array(name, got, expected, rtol, atol, values=True):
+    if isinstance(got, Foreign):
+        return _foreign(name, got, "a plain numpy array (what numpy operations return)")
     if not isinstance(got, np.ndarray):
         kind = type(got).__name__
         return f"{name} should be a numpy array, got {kind}."
@@ -95,6 +124,9 @@ def _compare_array(name, got, expected, rtol, atol, values=True):
         )
     if got.dtype.kind not in "biuf":
         return f"{name} should hold numbers, got dtype {got.dtype}."
+    problem = _precision_problem(name, got.dtype)
+    if problem:
+        return problem
     got_values = got.astype(float)
     if not np.all(np.isfinite(got_values)):
         where = tuple(int(i) for i in np.argwhere(~np.isfinite(got_values))[0])

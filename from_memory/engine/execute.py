@@ -1,0 +1,77 @@
+"""nbgrader's ``Execute``, with the judge writing the output of every graded test cell.
+
+Before a graded test cell runs, the judge session learns which checks the cell
+calls (from the cell's own source, which nbgrader has restored from the gradebook);
+only those may ask for a spec or a reference helper while it runs. Afterwards the
+cell's outputs are replaced by the verdicts: one stdout line per passing check, or
+one error output carrying the first failure's message (so nbgrader scores the cell
+exactly as it would score a check run in the kernel). Whatever the student's code
+printed in that cell, or did to the kernel's own display of errors, is gone. A test
+cell whose visible part failed keeps that error, with its traceback cut to the
+message: feedback never shows the hidden test's source.
+"""
+
+from __future__ import annotations
+
+import re
+
+from jupyter_core.utils import run_sync
+from nbformat.v4 import new_output
+from nbgrader.preprocessors import Execute
+from traitlets import Any
+
+from from_memory.judge.checks import test_cell_checks
+from from_memory.kernel.compare import StepFailed
+
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def failure_output(message: str):
+    return new_output("error", ename="StepFailed", evalue=message,
+                      traceback=StepFailed(message)._render_traceback_())
+
+
+def message_only(output):
+    """An error output with its traceback cut to ``ename: evalue`` (no source lines)."""
+    ename = ANSI.sub("", str(output.get("ename", "Error")))
+    evalue = ANSI.sub("", str(output.get("evalue", "")))
+    return new_output("error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}".rstrip(": ")])
+
+
+def judged_outputs(cell, session, names) -> list:
+    """The outputs a graded test cell gets from the judge, once it has executed."""
+    if not all(session.recorded(name) for name in names):
+        errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+        if errors:  # the visible part failed before the check, or the cell timed out
+            return [message_only(errors[0])]
+    verdicts = [session.verdict_of_cell(name) for name in names]
+    failed = [v for v in verdicts if not v.passed]
+    if failed:
+        return [failure_output(failed[0].message)]
+    return [new_output("stream", name="stdout", text="".join(v.message + "\n" for v in verdicts))]
+
+
+class JudgedExecute(Execute):
+    """Execute a notebook, the judge session (``session``, ``lock``) answering its graded checks."""
+
+    session = Any(None, allow_none=True)
+    lock = Any(None, allow_none=True)
+
+    async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
+        names = test_cell_checks(cell) if self.session is not None else []
+        if names:
+            with self.lock:
+                self.session.expect(names)
+        try:
+            cell = await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+        finally:
+            if names:
+                with self.lock:
+                    self.session.expect(())
+        if names:
+            with self.lock:
+                cell.outputs = judged_outputs(cell, self.session, names)
+        return cell
+
+    # nbclient binds its synchronous twin to the base class's coroutine: bind it to this one
+    execute_cell = run_sync(async_execute_cell)

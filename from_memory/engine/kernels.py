@@ -1,0 +1,81 @@
+"""Kernels for grading: started through jupyter_client's provisioner extension point.
+
+:class:`GradingKernelManager` is jupyter_client's ``AsyncKernelManager`` carrying a
+:class:`~from_memory.engine.launch.Launch` (folder, environment, memory limit,
+sandbox, descriptors to keep, stderr file). It selects its provisioner by name
+(``provisioner_name``): :class:`FreshProvisioner` (registered as
+``from-memory-fresh``) starts a new process that applies the limits to itself and
+then ``exec``s the kernel; the warm provisioner (``from-memory-warm``,
+:mod:`from_memory.engine.warm`) forks a template that has everything imported.
+nbclient and nbgrader's ``Execute`` use the manager as they would any other.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import sys
+
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_client.provisioning import LocalProvisioner
+from traitlets import Any, Unicode
+
+from from_memory.engine.launch import LAUNCHER, Launch
+
+FRESH = "from-memory-fresh"
+
+
+class GradingKernelManager(AsyncKernelManager):
+    """A kernel manager whose kernel is started as its :class:`Launch` says."""
+
+    launch = Any(None, allow_none=True, help="the Launch of this manager's kernel")
+    provisioner_name = Unicode(FRESH, help="the kernel provisioner that starts the kernel")
+
+    @property
+    def kernel_spec(self):
+        spec = super().kernel_spec
+        if spec is None or spec.metadata.get("kernel_provisioner", {}).get("provisioner_name") == (
+            self.provisioner_name
+        ):
+            return spec
+        spec = copy.copy(spec)
+        spec.metadata = {**spec.metadata,
+                         "kernel_provisioner": {"provisioner_name": self.provisioner_name, "config": {}}}
+        self._kernel_spec = spec
+        return spec
+
+    async def _async_pre_start_kernel(self, **kw):
+        launch: Launch | None = self.launch
+        if launch is not None:
+            kw.setdefault("cwd", launch.cwd)
+            kw["env"] = dict(launch.env)
+        return await super()._async_pre_start_kernel(**kw)
+
+
+def stderr_file(launch: Launch | None):
+    """An open file for the kernel's stderr, or None (inherit)."""
+    if launch is None or not launch.stderr:
+        return None
+    return open(launch.stderr, "ab")  # noqa: SIM115 - closed by the provisioner once the kernel has it
+
+
+class FreshProvisioner(LocalProvisioner):
+    """``LocalProvisioner`` whose kernel first limits itself (``python -c LAUNCHER LAUNCH KERNEL...``)."""
+
+    async def launch_kernel(self, cmd, **kwargs):
+        launch: Launch | None = getattr(self.parent, "launch", None)
+        if launch is None:
+            return await super().launch_kernel(cmd, **kwargs)
+        cmd = [sys.executable, "-c", LAUNCHER, launch.to_json(), *cmd]
+        if launch.pass_fds:
+            kwargs["pass_fds"] = tuple(launch.pass_fds)
+        stderr = stderr_file(launch)
+        if stderr is not None:
+            kwargs["stderr"] = stderr
+        kwargs.setdefault("stdin", open(os.devnull, "rb"))  # noqa: SIM115 - the kernel reads no stdin
+        try:
+            return await super().launch_kernel(cmd, **kwargs)
+        finally:
+            if stderr is not None:
+                stderr.close()
+            kwargs["stdin"].close()

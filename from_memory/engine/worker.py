@@ -1,0 +1,316 @@
+"""Execute one submission's notebooks, in order, each on its own kernel with a judge beside it.
+
+A :class:`Job` is one student's submission of one assignment: its sanitized notebooks
+(nbgrader has restored the instructor's cells), run one after the other in their
+autograded folder, as stock ``nbgrader autograde`` runs them (a notebook may read what
+the previous one wrote). Each notebook gets a fresh kernel, started as :class:`Limits`
+say (:mod:`.kernels`), a judge session served on a private channel (:mod:`.server`),
+and nbgrader's ``Execute`` with the judge writing the graded test cells' outputs
+(:mod:`.execute`). The first notebook that cannot be run stops the submission, with a
+one-line reason and the tail of its kernel's stderr.
+
+The same code runs in the local pool's worker processes and on Dask workers.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+
+from from_memory.engine.launch import Launch
+
+STDERR_TAIL = 2000  # characters of a failed kernel's stderr kept for the instructor
+START_ATTEMPTS = 3  # a kernel that dies before running a cell is started again, this many times in all
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What every kernel of a grading run gets (picklable: it travels to Dask workers)."""
+
+    memory_mb: int | None = None  # address space per kernel (RLIMIT_AS); None: no limit
+    sandbox: str = "standard"  # "strict" | "standard" | "off" (see sandbox_rules)
+    notebook_timeout: float | None = None  # wall clock per notebook, kernel start included; None: none
+    protected: tuple = ()  # paths a kernel may not read (the course's own folders)
+    readable: tuple = ()  # paths inside protected ones that stay readable (the kit's kernel side)
+    provisioner: str = "from-memory-fresh"
+
+
+@dataclass
+class Job:
+    """One submission: its sanitized notebooks in order (absolute paths), and the kernels' environment."""
+
+    key: int
+    paths: list
+    env: dict = field(default_factory=dict, repr=False)
+
+
+@dataclass
+class NotebookResult:
+    path: str
+    ok: bool
+    notebook: dict | None = None  # the executed notebook as plain dicts, when ok
+    reason: str = ""
+    seconds: float = 0.0
+    stderr: str = ""  # the kernel's stderr, when it failed
+
+
+@dataclass
+class Result:
+    key: int
+    notebooks: list
+
+    @property
+    def ok(self) -> bool:
+        return all(n.ok for n in self.notebooks)
+
+
+def sandbox_rules(limits: Limits, folder: str) -> dict | None:
+    """Keyword arguments of ``sandbox.confine`` for a kernel in ``folder``, or None for no sandbox.
+
+    strict: writes only in the notebook's folder; standard: also the system's temporary
+    folder and the user's cache (what honest notebooks of any course may write); both
+    refuse reading the course's protected folders. off: nothing.
+    """
+    from from_memory.engine import sandbox
+
+    if limits.sandbox == "off":
+        return None
+    writable = sandbox.kernel_folders(folder)
+    if limits.sandbox == "standard":
+        writable += [tempfile.gettempdir(), os.path.expanduser("~/.cache")]
+    rules = {"writable": writable}
+    if limits.protected and "protected" in sandbox.confine.__code__.co_varnames:
+        rules.update(protected=list(limits.protected), exceptions=[folder, *limits.readable])
+    return rules
+
+
+def prepare_user_folders() -> None:
+    """Create what kernels would otherwise create at start, outside their sandbox.
+
+    IPython makes its profile folder on first use and matplotlib builds its font cache;
+    a sandboxed kernel may not write there, and a missing profile folder kills it at start.
+    """
+    from IPython.core.profiledir import ProfileDir
+    from IPython.paths import get_ipython_dir
+
+    try:
+        ProfileDir.create_profile_dir_by_name(get_ipython_dir(), "default")
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.font_manager  # noqa: F401 - builds the font cache once, here
+    except OSError:
+        pass
+
+
+def one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split()) or "no message"
+    if len(text) > 160:
+        text = text[:157] + "..."
+    return f"{type(error).__name__}: {text}"
+
+
+def death_reason(code: int | None) -> str:
+    if code is None:
+        return ""
+    if code < 0:
+        name = signal.Signals(-code).name if -code in signal.valid_signals() else str(-code)
+        return f"kernel died: killed by {name}"
+    return f"kernel died (exit code {code})"
+
+
+def kill_group(pid: int | None) -> None:
+    """SIGKILL a kernel and whatever it started (the kernel leads its own session)."""
+    if not pid:
+        return
+    for kill, target in ((os.killpg, pid), (os.kill, pid)):
+        try:
+            kill(target, signal.SIGKILL)
+            return
+        except (ProcessLookupError, PermissionError):
+            continue
+
+
+class KernelRun:
+    """One notebook on one kernel: started on creation (ahead of need), executed by :meth:`run`."""
+
+    def __init__(self, path: str, config, limits: Limits, env: dict):
+        import nbformat
+
+        from from_memory.engine.execute import JudgedExecute
+        from from_memory.engine.kernels import GradingKernelManager
+        from from_memory.engine.server import open_channel
+        from from_memory.judge.session import Session
+
+        self.path, self.config, self.limits, self.env = path, config, limits, env
+        self.error = ""
+        self.km = self.server = None
+        self.stderr_path = None
+        try:
+            self.nb = nbformat.read(path, as_version=nbformat.NO_CONVERT)
+        except Exception as error:  # noqa: BLE001 - an unreadable notebook is its one-line reason
+            self.nb, self.error = None, one_line(error)
+            return
+        self.session = Session(enforce=True)
+        self.server, fd, channel_env = open_channel(self.session)
+        self.executor = JudgedExecute(config=config, session=self.session, lock=self.server.lock)
+        handle, self.stderr_path = tempfile.mkstemp(prefix="kernel-", suffix=".stderr")
+        os.close(handle)
+        folder = os.path.dirname(path)
+        launch = Launch(cwd=folder, env={**env, **channel_env}, memory_mb=limits.memory_mb,
+                        confine=sandbox_rules(limits, folder), pass_fds=(fd,), stderr=self.stderr_path)
+        try:
+            name = self.executor.kernel_name or self.nb.metadata.get("kernelspec", {}).get("name", "")
+            self.km = GradingKernelManager(config=config, launch=launch,
+                                           provisioner_name=limits.provisioner,
+                                           **({"kernel_name": name} if name else {}))
+            extra = list(self.executor.extra_arguments)
+            if self.km.ipykernel and not any(a.startswith("--HistoryManager.hist_file") for a in extra):
+                extra.append(f"--HistoryManager.hist_file={self.executor.ipython_hist_file}")
+            from jupyter_core.utils import run_sync
+
+            run_sync(self.km.start_kernel)(extra_arguments=extra, cwd=folder)
+        except Exception as error:  # noqa: BLE001 - a kernel that cannot start is its one-line reason
+            self.error = one_line(error)
+        finally:
+            os.close(fd)
+
+    @property
+    def pid(self) -> int | None:
+        provisioner = getattr(self.km, "provisioner", None)
+        return getattr(provisioner, "pid", None)
+
+    def exit_code(self) -> int | None:
+        process = getattr(getattr(self.km, "provisioner", None), "process", None)
+        return None if process is None else process.poll()
+
+    def stderr(self) -> str:
+        if not self.stderr_path:
+            return ""
+        try:
+            with open(self.stderr_path, errors="replace") as handle:
+                text = handle.read()
+        except OSError:
+            return ""
+        return text[-STDERR_TAIL:]
+
+    def kill(self) -> None:
+        kill_group(self.pid)
+
+    def close(self) -> None:
+        from jupyter_core.utils import run_sync
+
+        kc = getattr(self.executor, "kc", None) if self.nb is not None else None
+        if kc is not None:
+            kc.stop_channels()
+        if self.km is not None:
+            try:
+                run_sync(self.km.shutdown_kernel)(now=True)
+            except Exception:  # noqa: BLE001 - a kernel that will not shut down is killed
+                self.kill()
+        if self.server is not None:
+            self.server.close()
+        if self.stderr_path:
+            try:
+                os.unlink(self.stderr_path)
+            except OSError:
+                pass
+
+    def started_cells(self) -> int:
+        return getattr(self.executor, "code_cells_executed", 0) if self.nb is not None else 0
+
+    def run(self, timeout: float | None) -> NotebookResult:
+        started = time.monotonic()
+        if self.error:
+            return NotebookResult(self.path, False, reason=self.error, stderr=self.stderr())
+        expired = threading.Event()
+
+        def expire():
+            expired.set()
+            self.kill()
+
+        watchdog = threading.Timer(timeout, expire) if timeout else None
+        if watchdog is not None:
+            watchdog.daemon = True
+            watchdog.start()
+        resources = {"metadata": {"path": os.path.dirname(self.path)}}
+        try:
+            executed, _ = self.executor.preprocess(self.nb, resources, km=self.km)
+            seconds = time.monotonic() - started
+            if expired.is_set():
+                return NotebookResult(self.path, False, reason=f"timed out after {timeout:g} s",
+                                      seconds=seconds, stderr=self.stderr())
+            return NotebookResult(self.path, True, notebook=plain(executed), seconds=seconds)
+        except Exception as error:  # noqa: BLE001 - whatever stops a notebook is its one-line reason
+            seconds = time.monotonic() - started
+            if expired.is_set():
+                reason = f"timed out after {timeout:g} s (kernel stopped)"
+            else:
+                reason = death_reason(self.exit_code()) or one_line(error)
+            return NotebookResult(self.path, False, reason=reason, seconds=seconds, stderr=self.stderr())
+        finally:
+            if watchdog is not None:
+                watchdog.cancel()
+
+
+def plain(node):
+    """A NotebookNode as plain dicts and lists (what pickles fastest)."""
+    if isinstance(node, dict):
+        return {k: plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [plain(v) for v in node]
+    return node
+
+
+class Runner:
+    """Runs jobs in this process, keeping the kernel of the next notebook starting ahead."""
+
+    def __init__(self, config, limits: Limits):
+        self.config, self.limits = config, limits
+        self.ahead: dict[str, KernelRun] = {}
+        prepare_user_folders()
+
+    def start(self, path: str, env: dict) -> KernelRun:
+        return KernelRun(path, self.config, self.limits, env)
+
+    def prestart(self, job: Job) -> None:
+        """Start the kernel of ``job``'s first notebook now, while another one runs."""
+        if job.paths and job.paths[0] not in self.ahead:
+            self.ahead[job.paths[0]] = self.start(job.paths[0], job.env)
+
+    def pids(self) -> set:
+        return {k.pid for k in self.ahead.values() if k.pid}
+
+    def run(self, job: Job, on_start=None) -> Result:
+        """Each notebook of ``job`` in order; stops at the first that fails."""
+        results = []
+        for path in job.paths:
+            result = None
+            for attempt in range(START_ATTEMPTS):
+                kernel = self.ahead.pop(path, None) if attempt == 0 else None
+                kernel = kernel or self.start(path, job.env)
+                if on_start is not None:
+                    on_start(kernel.pid)
+                try:
+                    result = kernel.run(self.limits.notebook_timeout)
+                    retry = not result.ok and kernel.started_cells() == 0 and not kernel.error.startswith(
+                        ("NotJSONError", "ValidationError", "JSONDecodeError"))
+                finally:
+                    kernel.close()
+                if not retry:
+                    break
+                result.reason += f" (at start; tried {attempt + 1} time{'s' if attempt else ''})"
+            results.append(result)
+            if not result.ok:
+                break
+        return Result(job.key, results)
+
+    def close(self) -> None:
+        for kernel in self.ahead.values():
+            kernel.kill()
+            kernel.close()
+        self.ahead.clear()

@@ -42,9 +42,10 @@ if not os.environ.get("FROM_MEMORY_STOCK_AUTOGRADE"):
 # functions on their own, small, fresh problems.
 os.environ.setdefault("FROM_MEMORY_ITERATIONS", "3000")
 
-# Students see the checker's message in their feedback, never the hidden test source.
+# Students see the checker's message in their feedback, never the hidden test source
+# (`from-memory feedback` sets this for every course; here for plain nbgrader too).
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
-    "nbgrader.preprocessors.ClearHiddenTests",
+    "from_memory.course.hide_tests.HideHiddenTests",
 ]

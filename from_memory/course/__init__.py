@@ -245,6 +245,8 @@ def feedback(
         raise CourseError(
             f"nothing autograded yet for {', '.join(names)}: run `from-memory autograde` first"
         )
+    from from_memory.course import hide_tests
+
     jobs = max(1, int(jobs or os.cpu_count() or 1))
     command = [
         sys.executable,
@@ -267,7 +269,7 @@ def feedback(
         if len(running) >= jobs:
             reap(*running.pop(0))
         process = subprocess.Popen(
-            [*command, name, "--force"],
+            [*command, name, "--force", *hide_tests.command_line()],
             cwd=root,
             env=environment(root),
             stdout=subprocess.PIPE,

@@ -9,11 +9,11 @@ For each submitted notebook:
 * **scan**: :func:`from_memory.course.integrity.scan` of the code the student wrote (judged
   by the release's cells, not by metadata the student could have edited);
 * **sandbox**: a write the kernel's sandbox refused, as it shows in a student's cell;
-* **re-check**: test cells that passed in the kernel but fail the clean re-check of
-  :mod:`from_memory.course.integrity`. Each notebook is re-checked in a process of its own,
-  ``jobs`` at a time, forked from this one (which imported the checker and never runs
-  students' code): in its own session, under a memory and a time limit, unable to
-  write files or signal other processes.
+* **re-check**: for a notebook graded by stock nbgrader (its checks judged inside the
+  student's kernel, where code can patch them), test cells that passed there but fail
+  when the notebook is executed again on the grading engine, its checks judged in the
+  grader's process. A notebook the engine graded needs no re-check: no code of the
+  student's ever ran next to its judge.
 
 Every finding is a flag with a one-line reason. All of them go to
 ``reports/integrity.json``; :func:`add_flag_column` puts them in ``reports/grades.csv``
@@ -29,15 +29,14 @@ import copy
 import csv
 import json
 import os
-import signal
 import sys
 import tempfile
-import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from from_memory import course
+from from_memory.course import integrity
 
 INTEGRITY_FILE = Path("reports") / "integrity.json"
 FLAG_COLUMN = "flag"
@@ -116,8 +115,10 @@ def structure(submitted, released) -> list[Finding]:
     for grade_id, n in counts.items():
         if n > 1:
             findings.append(Finding("structure", f"cell `{grade_id}` appears {n} times", grade_id))
-    seen = list(dict.fromkeys(grade_id for grade_id, _ in theirs if grade_id in ours))
-    expected_order = [grade_id for grade_id in ours if grade_id in counts]
+    # Only the instructor's cells keep their order: a student may move their own answers around.
+    instructors = {g for g, meta in ours.items() if meta.get("locked") or (meta.get("grade") and not meta.get("solution"))}
+    seen = list(dict.fromkeys(grade_id for grade_id, _ in theirs if grade_id in instructors))
+    expected_order = [grade_id for grade_id in ours if grade_id in counts and grade_id in instructors]
     if seen != expected_order:
         moved = next(a for a, b in zip(seen, expected_order, strict=False) if a != b)
         findings.append(
@@ -180,20 +181,22 @@ def _read(path: Path):
 
 @dataclass
 class _Todo:
-    """One submitted notebook: what the parent found, and the autograded view to re-check."""
+    """One submitted notebook: what the parent found, and the autograded notebook to re-grade."""
 
     result: Verification
-    view: Path | None = None  # the autograded notebook through trusted_view, in a temp folder
+    regrade: Path | None = None  # graded in the kernel (stock nbgrader): judge it once more, here
+    autograded: Path | None = None
 
 
-def _look(root: Path, folder: Path, student, assignment, notebook, failed_reason) -> _Todo:
-    """The checks that read files only (structure, scan), and the view to re-check; in this process."""
+def _look(root: Path, student, assignment, notebook, outcome) -> _Todo:
+    """The checks that read files only (structure, scan, refused writes)."""
     import nbformat
 
     from from_memory.course import integrity
 
     todo = _Todo(Verification(student, assignment, notebook))
     add = todo.result.findings.append
+    failed_reason = outcome.reason if outcome is not None and outcome.failed else ""
     if failed_reason:
         add(Finding("autograde", f"could not be graded: {failed_reason}"))
     released = _read(root / "release" / assignment / f"{notebook}.ipynb")
@@ -212,18 +215,12 @@ def _look(root: Path, folder: Path, student, assignment, notebook, failed_reason
     todo.result.findings.extend(found)
     autograded = root / "autograded" / student / assignment / f"{notebook}.ipynb"
     if autograded.is_file():
-        # The clean re-check runs locked cells as written: only the release's locked cells count.
         view = trusted_view(_read(autograded), released)
         for where, error in refused_writes(view):
-            add(
-                Finding(
-                    "sandbox",
-                    f"tried to write outside its folder, refused by the sandbox ({error})",
-                    where,
-                )
-            )
-        todo.view = folder / f"{len(list(folder.iterdir()))}-{notebook}.ipynb"
-        nbformat.write(view, todo.view)
+            add(Finding("sandbox", f"tried to write outside its folder, refused by the sandbox ({error})", where))
+        todo.autograded = autograded
+        if outcome is None or not outcome.judged:
+            todo.regrade = autograded
     return todo
 
 
@@ -247,101 +244,74 @@ def refused_writes(notebook) -> list[tuple[str, str]]:
     return found
 
 
-def _recheck_child(conn, path: str, memory_mb: int | None) -> None:
-    """In a forked process: the clean re-check, unable to write files, under a memory limit."""
-    import resource
+def test_cell_results(notebook) -> dict[str, tuple[bool, str]]:
+    """``{grade_id: (passed, first line of its message)}`` of each graded test cell that calls a check."""
+    from from_memory.judge.checks import test_cell_checks
 
-    from from_memory.course import integrity
-    from from_memory.engine import sandbox
-
-    os.setsid()  # a group of its own: whatever a definition starts is killed with it
-    if memory_mb:
-        limit = int(memory_mb) * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    quiet = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(quiet, 1)  # the students' prints and numpy's warnings are not the grader's output
-    os.dup2(quiet, 2)
-    sandbox.confine([os.devnull])
-    send = conn.send_bytes  # bound before any student definition runs
-    text = json.dumps(integrity._recheck_here(path))
-    send(text.encode())
-
-
-def _recheck_all(paths: list[Path], jobs: int, timeout: float, memory_mb) -> dict[Path, dict]:
-    """``{path: {test grade_id: {passed, message}}}``: each notebook re-checked in a process of its own.
-
-    The processes are forked from this one, which has imported the checker and never
-    runs students' code, so each starts pristine and fast; ``jobs`` run at once, each
-    killed after ``timeout`` seconds.
-    """
-    import multiprocessing
-    from multiprocessing.connection import wait
-
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from from_memory.judge import checks  # noqa: F401 - imported once here, inherited by every fork
-
-    context = multiprocessing.get_context("fork")
-    waiting = list(paths)
-    running: dict = {}  # connection -> (path, process, deadline)
-    results: dict[Path, dict] = {}
-
-    def failed(message):
-        return {"*": {"passed": False, "message": message}}
-
-    while waiting or running:
-        while waiting and len(running) < jobs:
-            path = waiting.pop(0)
-            here, there = context.Pipe(duplex=False)
-            process = context.Process(
-                target=_recheck_child, args=(there, str(path), memory_mb), daemon=True
-            )
-            process.start()
-            there.close()
-            running[here] = (path, process, time.monotonic() + timeout)
-        ready = wait(list(running), timeout=0.5)
-        for conn in list(running):
-            path, process, deadline = running[conn]
-            if conn in ready:
-                try:
-                    results[path] = json.loads(conn.recv_bytes().decode())
-                except (EOFError, OSError, ValueError):
-                    process.join(5)
-                    results[path] = failed(
-                        f"the clean re-check stopped (exit code {process.exitcode})"
-                    )
-            elif time.monotonic() > deadline:
-                results[path] = failed(f"the clean re-check took over {timeout:g} s")
-            else:
-                continue
-            try:
-                os.killpg(process.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-            process.join()
-            conn.close()
-            del running[conn]
+    results = {}
+    for cell in notebook.cells:
+        if not test_cell_checks(cell):
+            continue
+        errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+        message = (str(errors[0].get("evalue", "")).splitlines() or [""])[0] if errors else ""
+        results[cell.metadata["nbgrader"]["grade_id"]] = (not errors, message)
     return results
 
 
-def disagreements(view: Path, clean: dict) -> list[Finding]:
-    """Test cells of ``view`` that passed in the kernel but fail the clean re-check ``clean``."""
-    from from_memory.course import integrity
+def regrade(root: Path, paths: list[Path], jobs: int) -> dict[Path, dict | str]:
+    """Execute each notebook again on the grading engine, its checks judged outside the kernel.
 
-    if "*" in clean:
-        return [Finding("recheck", clean["*"]["message"], "*")]
+    Each runs in a copy of its folder, under the course's strict limits. Returns, per path,
+    the regraded notebook (a dict), or the one-line reason it could not be run.
+    """
+    import shutil
+
+    from from_memory.engine.converter import course_limits
+    from from_memory.engine.grading import nbgrader_app
+    from from_memory.engine.pool import LocalPool
+    from from_memory.engine.worker import Job
+
+    app = nbgrader_app(root)
+    limits = course_limits(app.coursedir, sandbox="strict", memory_mb=integrity.MEMORY_MB,
+                           timeout=integrity.RECHECK_TIMEOUT)
+    results: dict[Path, dict | str] = {}
+    with tempfile.TemporaryDirectory(prefix="from-memory-regrade-") as scratch:
+        pool = LocalPool(jobs, app.config, limits)
+        keys, todo = {}, list(enumerate(paths))
+        try:
+            while todo or keys:
+                while todo and pool.has_room():
+                    key, path = todo.pop(0)
+                    copy_dir = Path(scratch) / str(key)
+                    shutil.copytree(path.parent, copy_dir)
+                    for item in copy_dir.rglob("*"):
+                        item.chmod(0o755 if item.is_dir() else 0o644)
+                    keys[key] = path
+                    pool.submit(Job(key, [str(copy_dir / path.name)], dict(os.environ, NBGRADER_EXECUTION="autograde")))
+                for result in pool.results():
+                    path = keys.pop(result.key)
+                    notebook = result.notebooks[0]
+                    results[path] = notebook.notebook if notebook.ok else notebook.reason
+        finally:
+            pool.close()
+    return results
+
+
+def disagreements(autograded: Path, regraded: dict | str) -> list[Finding]:
+    """Test cells that passed when graded in the kernel but fail when judged by the grader."""
+    import nbformat
+
+    if isinstance(regraded, str):
+        return [Finding("recheck", f"the re-grade outside the kernel could not run: {regraded}", "*")]
+    before = test_cell_results(_read(autograded))
+    after = test_cell_results(nbformat.from_dict(regraded))
     findings = []
-    for grade_id, passed in integrity.kernel_results(_read(view)).items():
-        again = clean.get(grade_id)
-        if passed and again is not None and not again["passed"]:
-            findings.append(
-                Finding(
-                    "recheck",
-                    f"passed in the notebook but fails a clean re-check: {again['message']}",
-                    grade_id,
-                )
-            )
+    for grade_id, (passed, _) in before.items():
+        again = after.get(grade_id)
+        if passed and again is not None and not again[0]:
+            findings.append(Finding(
+                "recheck", f"passed when judged in the kernel but fails when judged by the grader: {again[1]}",
+                grade_id))
     return findings
 
 
@@ -354,20 +324,18 @@ def verify(
     *,
     student: str | None = None,
     jobs: int | None = None,
-    timeout: float | None = None,
-    memory_mb: int | None = 4096,
     progress=None,
 ) -> list[Verification]:
     """Verify every submitted notebook of ``assignments`` (default: all), ``jobs`` at a time.
 
-    Run after autograde. Each clean re-check gets ``timeout`` seconds (default
-    :data:`from_memory.course.integrity.RECHECK_TIMEOUT`) and ``memory_mb`` of address space.
-    Writes ``reports/integrity.json`` (merged with earlier results of other
-    notebooks) and returns one :class:`Verification` per notebook. ``progress`` is a
-    writable stream for one line per notebook (default: none).
+    Run after autograde. A notebook graded by the grading engine had its checks judged
+    outside the kernel already; one graded by stock nbgrader (in the kernel) is executed
+    once more on the engine and flagged where a check that passed now fails. Writes
+    ``reports/integrity.json`` (merged with earlier results of other notebooks) and
+    returns one :class:`Verification` per notebook. ``progress`` is a writable stream
+    for one line per notebook (default: none).
     """
-    from from_memory.course import integrity
-    from from_memory.engine.grading import read_status
+    from from_memory.engine.status import read_status
 
     root = Path(course_root).resolve()
     names = course.choose_assignments(root, assignments)
@@ -376,26 +344,22 @@ def verify(
     course.skip_slow_unused_imports()
     status = read_status(root)
     jobs = max(1, int(jobs or os.cpu_count() or 1))
-    with tempfile.TemporaryDirectory(prefix="from-memory-verify-") as folder:
-        todos = []
-        for assignment in names:
-            for who in course.students(root, assignment):
-                if student is not None and who != student:
-                    continue
-                for path in sorted((root / "submitted" / who / assignment).glob("*.ipynb")):
-                    if not (root / "release" / assignment / path.name).is_file():
-                        continue  # not part of the assignment: nbgrader does not grade it either
-                    outcome = status.get((who, assignment, path.stem))
-                    failed = outcome.reason if outcome is not None and outcome.failed else ""
-                    todos.append(_look(root, Path(folder), who, assignment, path.stem, failed))
-        views = [t.view for t in todos if t.view is not None]
-        clean = _recheck_all(views, jobs, timeout or integrity.RECHECK_TIMEOUT, memory_mb)
-        for todo in todos:
-            if todo.view is not None:
-                todo.result.findings.extend(disagreements(todo.view, clean[todo.view]))
-            if progress:
-                progress.write(todo.result.line() + "\n")
-                progress.flush()
+    todos = []
+    for assignment in names:
+        for who in course.students(root, assignment):
+            if student is not None and who != student:
+                continue
+            for path in sorted((root / "submitted" / who / assignment).glob("*.ipynb")):
+                if not (root / "release" / assignment / path.name).is_file():
+                    continue  # not part of the assignment: nbgrader does not grade it either
+                todos.append(_look(root, who, assignment, path.stem, status.get((who, assignment, path.stem))))
+    again = regrade(root, [t.regrade for t in todos if t.regrade is not None], jobs)
+    for todo in todos:
+        if todo.regrade is not None:
+            todo.result.findings.extend(disagreements(todo.regrade, again[todo.regrade]))
+        if progress:
+            progress.write(todo.result.line() + "\n")
+            progress.flush()
     results = [t.result for t in todos]
     _save(root, results)
     return results

@@ -39,6 +39,25 @@ KIT = Path(__file__).resolve().parents[1]  # from_memory/
 SANDBOXES = ("strict", "standard", "off")
 
 
+def course_limits(coursedir, sandbox="standard", memory_mb=None, timeout=None, kernel_start="fresh") -> Limits:
+    """The limits of a course's kernels: the course's own folders and the kit's judge protected."""
+    root = Path(coursedir.root).resolve()
+    protected = [root / folder for folder in (
+        coursedir.source_directory, coursedir.release_directory, coursedir.submitted_directory,
+        coursedir.autograded_directory, coursedir.feedback_directory, coursedir.solution_directory)]
+    if coursedir.db_url.startswith("sqlite:///"):
+        protected.append(Path(coursedir.db_url[len("sqlite:///"):]))
+    protected += [KIT, KIT.parent / "solutions"]
+    return Limits(
+        memory_mb=memory_mb,
+        sandbox=sandbox,
+        notebook_timeout=timeout,
+        protected=tuple(str(p) for p in protected),
+        readable=(str(KIT / "__init__.py"), str(KIT / "kernel")),
+        provisioner=f"from-memory-{kernel_start}",
+    )
+
+
 class UseExecutedNotebook(NbGraderPreprocessor):
     """Stands where ``Execute`` stands: hands over the notebook a worker executed."""
 
@@ -94,23 +113,8 @@ class ParallelAutograde(Autograde):
     # -- settings -------------------------------------------------------------------------
 
     def limits(self) -> Limits:
-        root = Path(self.coursedir.root).resolve()
-        protected = [root / folder for folder in (
-            self.coursedir.source_directory, self.coursedir.release_directory,
-            self.coursedir.submitted_directory, self.coursedir.autograded_directory,
-            self.coursedir.feedback_directory, self.coursedir.solution_directory)]
-        if self.coursedir.db_url.startswith("sqlite:///"):
-            protected.append(Path(self.coursedir.db_url[len("sqlite:///"):]))
-        protected += [KIT, KIT.parent / "solutions"]
-        readable = [KIT / "__init__.py", KIT / "kernel"]
-        return Limits(
-            memory_mb=self.memory_limit or None,
-            sandbox=self.sandbox,
-            notebook_timeout=self.notebook_timeout or None,
-            protected=tuple(str(p) for p in protected),
-            readable=tuple(str(p) for p in readable),
-            provisioner=f"from-memory-{self.kernel_start}",
-        )
+        return course_limits(self.coursedir, self.sandbox, self.memory_limit or None,
+                             self.notebook_timeout or None, self.kernel_start)
 
     def executor(self):
         limits = self.limits()

@@ -23,6 +23,10 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 # at most this long (the grading budget below keeps honest cells far under it).
 c.ExecutePreprocessor.timeout = 60
 
+# A test cell a student deleted is put back (nbgrader's own option) and graded, so its
+# points are scored, and can be changed by hand in the formgrader; verify still flags it.
+c.OverwriteCells.add_missing_cells = True
+
 # The grading engine (from_memory.engine): this course grades strictly. A kernel gets
 # 4 GiB of address space, 300 s for its whole notebook, writes only in its own folder,
 # no network, and cannot read the course's folders or the reference. (A course without

@@ -174,6 +174,24 @@ def graded(course):
     return seconds
 
 
+@pytest.fixture(scope="module")
+def stock_graded(course, graded, tmp_path_factory):
+    """The same submissions graded by nbgrader's own serial autograde (checks judged in the kernel)."""
+    root = tmp_path_factory.mktemp("stock") / "course"
+    shutil.copytree(course, root, ignore=shutil.ignore_patterns("autograded", "feedback", "reports"))
+    for ps in ASSIGNMENTS:
+        env_nbgrader(root, {"FROM_MEMORY_STOCK_AUTOGRADE": "1"}, "autograde", ps, "--force")
+    return root
+
+
+def env_nbgrader(root: Path, extra_env: dict, *args: str) -> str:
+    env = {**environment(root), "PYTHONUNBUFFERED": "1", **extra_env}
+    command = [sys.executable, "-c", NBGRADER_MAIN, ",".join(SLOW_UNUSED_MODULES), *args]
+    done = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, f"`nbgrader {' '.join(args)}` failed:\n{done.stdout}{done.stderr}"
+    return done.stdout + done.stderr
+
+
 def auto_grades(course: Path, ps: str, student: str) -> dict[str, tuple[float, float]]:
     """``{test cell: (auto score, max score)}`` of the autograded code cells, from the gradebook."""
     from nbgrader.api import Gradebook
@@ -265,6 +283,13 @@ def test_autograde_takes_only_the_planted_steps_points(course, graded, ps):
     expected = {cell: (0.0 if cell in lost else top, top) for cell, (_, top) in grades.items()}
     assert f"test_{step}" in grades
     assert grades == expected
+
+
+@pytest.mark.parametrize("ps", ASSIGNMENTS)
+def test_stock_nbgrader_autograde_grades_as_the_engine_does(course, stock_graded, ps):
+    """Where a course is graded by stock nbgrader (checks judged in the kernel), are the scores the same?"""
+    for student in ("passes-all", "blank-release", planted_student(ps)):
+        assert auto_grades(stock_graded, ps, student) == auto_grades(course, ps, student), student
 
 
 @pytest.mark.parametrize("ps", ASSIGNMENTS)

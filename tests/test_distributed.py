@@ -242,8 +242,8 @@ def test_a_worker_without_the_course_folder_runs_the_shipped_copy(tmp_path):
     import nbformat
     from traitlets.config import Config
 
-    from from_memory.engine.cluster import _folder_files, run_notebook
-    from from_memory.engine.grading import _Job
+    from from_memory.engine.cluster import _folder_files, run_submission
+    from from_memory.engine.worker import Job, Limits
 
     folder = tmp_path / "autograded" / "ada" / PS
     folder.mkdir(parents=True)
@@ -255,12 +255,13 @@ def test_a_worker_without_the_course_folder_runs_the_shipped_copy(tmp_path):
     (folder / "data.txt").write_text("shipped")
     files = _folder_files(str(folder / f"{PS}.ipynb"))
     elsewhere = tmp_path / "not-on-this-worker" / "autograded" / "ada" / PS / f"{PS}.ipynb"
-    job = _Job(1, str(elsewhere), dict(os.environ))
+    job = Job(1, [str(elsewhere)], dict(os.environ))
 
-    result = run_notebook(job, files, Config(), 2048, 60)
+    result = run_submission(job, files, Config(), Limits(memory_mb=2048, notebook_timeout=60))
 
-    assert result.ok, result.reason
-    (output,) = result.notebook["cells"][0]["outputs"]
+    assert result.ok, result.notebooks[0].reason
+    assert result.notebooks[0].path == str(elsewhere)
+    (output,) = result.notebooks[0].notebook["cells"][0]["outputs"]
     assert output["text"].strip() == f"{PS} shipped"
     assert not elsewhere.parent.exists()
 
@@ -287,7 +288,7 @@ def test_a_kernel_started_ahead_is_the_one_the_task_uses_and_strays_are_dropped(
     from traitlets.config import Config
 
     from from_memory.engine import cluster as dist
-    from from_memory.engine.grading import _Job
+    from from_memory.engine.worker import Job, Limits
 
     folder = tmp_path / "autograded" / "ada" / PS
     folder.mkdir(parents=True)
@@ -296,20 +297,21 @@ def test_a_kernel_started_ahead_is_the_one_the_task_uses_and_strays_are_dropped(
     path = folder / f"{PS}.ipynb"
     nbformat.write(nb, path)
     files = dist._folder_files(str(path))
-    job = _Job(1, str(path), dict(os.environ))
+    job = Job(1, [str(path)], dict(os.environ))
+    limits = Limits(memory_mb=2048, notebook_timeout=60)
 
-    dist.prestart("test-ahead-1", job, files, Config(), 2048)
+    dist.prestart("test-ahead-1", job, files, Config(), limits)
     warm = dist._WARM["test-ahead-1"]
     assert warm.ready.wait(60)
     pid = warm.kernel.pid
-    result = dist.run_notebook(job, files, Config(), 2048, 60, task_key="test-ahead-1")
-    assert result.ok, result.reason
-    assert result.notebook["cells"][0]["outputs"][0]["text"].strip() == str(pid)
+    result = dist.run_submission(job, files, Config(), limits, task_key="test-ahead-1")
+    assert result.ok, result.notebooks[0].reason
+    assert result.notebooks[0].notebook["cells"][0]["outputs"][0]["text"].strip() == str(pid)
     assert "test-ahead-1" not in dist._WARM
-    dist.prestart("test-ahead-1", job, files, Config(), 2048)  # too late: the task has begun
+    dist.prestart("test-ahead-1", job, files, Config(), limits)  # too late: the task has begun
     assert "test-ahead-1" not in dist._WARM
 
-    dist.prestart("test-ahead-2", job, files, Config(), 2048)  # its task will never come here
+    dist.prestart("test-ahead-2", job, files, Config(), limits)  # its task will never come here
     stray = dist._WARM["test-ahead-2"]
     assert stray.ready.wait(60)
     stray_pid = stray.kernel.pid
@@ -327,5 +329,5 @@ def test_the_cli_grades_on_the_cluster_named_by_scheduler(released, cluster, tmp
     address = client.scheduler.address
     assert cli.main(["autograde", "--course", str(root), "--scheduler", address]) == 0
     out = capsys.readouterr().out
-    assert f"ada/{PS}: graded 5/5" in out
+    assert f"ada/{PS}/{PS}: graded 5/5" in out
     assert gradebook(root)[("ada", "test_forward")] == (2.0, False)

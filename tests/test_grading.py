@@ -246,8 +246,13 @@ def test_status_file_is_plain_json(tiny, tmp_path):
             "seconds": rows[0]["seconds"],
             "score": 3.0,
             "max_score": 3.0,
+            "stderr": "",
+            "judged": True,
+            "cpu": rows[0]["cpu"],
         }
     ]
+    assert set(rows[0]["cpu"]) == {"start", "setup", "student", "checks", "judge", "record"}
+    assert all(isinstance(v, float) and v >= 0 for v in rows[0]["cpu"].values())
 
 
 def test_a_grading_worker_killed_mid_notebook_loses_only_that_notebook(tmp_path):
@@ -256,7 +261,8 @@ def test_a_grading_worker_killed_mid_notebook_loses_only_that_notebook(tmp_path)
 
     from traitlets.config import Config
 
-    from from_memory.engine.grading import _Job, _Pool
+    from from_memory.engine.pool import LocalPool
+    from from_memory.engine.worker import Job, Limits
 
     paths = []
     for name, code in (
@@ -273,10 +279,10 @@ def test_a_grading_worker_killed_mid_notebook_loses_only_that_notebook(tmp_path)
         (tmp_path / name).mkdir()
         nbformat.write(nb, tmp_path / name / "nb.ipynb")
         paths.append(str(tmp_path / name / "nb.ipynb"))
-    pool = _Pool(1, Config(), None, 60)
+    pool = LocalPool(1, Config(), Limits(notebook_timeout=60))
     try:
         for key, path in enumerate(paths):
-            pool.submit(_Job(key, path, dict(os.environ)))
+            pool.submit(Job(key, [path], dict(os.environ)))
         results, deadline = {}, time.monotonic() + 60
         while len(results) < 3 and time.monotonic() < deadline:
             for result in pool.results():
@@ -287,7 +293,65 @@ def test_a_grading_worker_killed_mid_notebook_loses_only_that_notebook(tmp_path)
     finally:
         pool.close()
     assert not results[0].ok
-    assert results[0].reason.startswith("the grading worker died")
+    assert results[0].notebooks[0].reason.startswith("the grading worker died")
     assert results[1].ok
     assert results[2].ok
-    assert [c.outputs for c in nbformat.from_dict(results[1].notebook).cells] == [[]]
+    assert [c.outputs for c in nbformat.from_dict(results[1].notebooks[0].notebook).cells] == [[]]
+
+
+def _two_notebook_course(root: Path) -> Path:
+    """An assignment whose second notebook reads the file its first one writes."""
+    root.mkdir(parents=True)
+    (root / "nbgrader_config.py").write_text(CONFIG.format(cell_timeout=30).replace('"tiny"', '"pair"'))
+    for name, code, test in (
+        ("p1", "import time\ntime.sleep(1)\nopen('handoff.txt', 'w').write('42')", "assert True"),
+        ("p2", "value = int(open('handoff.txt').read())", "assert value == 42"),
+    ):
+        nb = nbformat.v4.new_notebook()
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        nb.cells = [nbformat.v4.new_code_cell(code, metadata=_meta(f"{name}_code", solution=False)),
+                    nbformat.v4.new_code_cell(test, metadata=_meta(f"test_{name}", grade=True, points=1))]
+        (root / "source" / "pair").mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, root / "source" / "pair" / f"{name}.ipynb")
+    course.run_nbgrader(root, "generate_assignment", "pair", "--force")
+    for student in ("ann", "ben", "cat"):
+        folder = root / "submitted" / student / "pair"
+        folder.mkdir(parents=True)
+        for name in ("p1", "p2"):
+            shutil.copy(root / "release" / "pair" / f"{name}.ipynb", folder)
+    return root
+
+
+def test_the_notebooks_of_one_submission_run_in_order_on_one_worker(tmp_path):
+    """A notebook that reads what the previous one of the same submission wrote gets its points."""
+    root = _two_notebook_course(tmp_path / "pair")
+    outcomes = autograde(root, jobs=2, progress=False)
+    assert {(o.student, o.notebook): (o.status, o.score) for o in outcomes} == {
+        (s, n): ("graded", 1.0) for s in ("ann", "ben", "cat") for n in ("p1", "p2")
+    }
+
+
+def test_a_course_without_settings_gets_no_limit_stock_would_not_have(tiny, tmp_path):
+    """No memory limit, no wall clock per notebook, writes to the temporary folder allowed."""
+    import tempfile
+
+    root = copy_course(tiny, tmp_path / "course")
+    target = Path(tempfile.gettempdir()) / f"from-memory-test-{os.getpid()}.txt"
+    honest = ("big = bytearray(5 * 1024 ** 3)\ndel big\n"
+              f"open({str(target)!r}, 'w').write('scratch')\n" + ANSWERS["passes-all"])
+    submit(root, "ada", honest)
+    try:
+        (outcome,) = autograde(root, jobs=1, progress=False)
+        assert (outcome.status, outcome.score) == ("graded", 3.0), outcome.reason
+        assert target.read_text() == "scratch"
+    finally:
+        target.unlink(missing_ok=True)
+
+
+def test_nbgrader_options_and_student_globs_mean_what_they_mean_to_nbgrader(tiny, tmp_path):
+    root = copy_course(tiny, tmp_path / "course")
+    for student in ("bart", "bea", "carl"):
+        submit(root, student, ANSWERS["passes-all"])
+    outcomes = autograde(root, student="b*", progress=False,
+                         argv=["--CourseDirectory.student_id_exclude=bea"])
+    assert [(o.student, o.status) for o in outcomes if o.status == "graded"] == [("bart", "graded")]

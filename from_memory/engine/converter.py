@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from pathlib import Path
 
 from nbconvert.writers import FilesWriter
@@ -142,10 +143,10 @@ class ParallelAutograde(Autograde):
                 remove(path)
 
     def _outcome(self, assignment, student, path, status, reason="", seconds=0.0, score=None,
-                 max_score=None, stderr="", judged=False):
+                 max_score=None, stderr="", judged=False, cpu=None):
         name = os.path.splitext(os.path.basename(path))[0]
         self.outcomes.append(Outcome(student, assignment, name, status, reason, seconds, score,
-                                     max_score, stderr, judged))
+                                     max_score, stderr, judged, cpu or {}))
 
     def _fail(self, state, reason, seconds=0.0, stderr="") -> None:
         self._remove_failed(state["assignment"], state["student"], state["notebooks"])
@@ -163,11 +164,14 @@ class ParallelAutograde(Autograde):
             raise NbGraderException(f"Could not match '{folder}' with regexp '{regexp}'")
         assignment, student = match.group("assignment_id"), match.group("student_id")
         self.notebooks = sorted(notebooks)
-        state = {"assignment": assignment, "student": student, "notebooks": list(self.notebooks)}
+        state = {"assignment": assignment, "student": student, "notebooks": list(self.notebooks),
+                 "cpu": time.process_time()}
         try:
             if not self.init_destination(assignment, student):
+                excluded = student in (self.coursedir.student_id_exclude or "").split(",")
+                reason = "excluded (CourseDirectory.student_id_exclude)" if excluded else "already graded (use --force)"
                 for nb in self.notebooks:
-                    self._outcome(assignment, student, nb, "skipped", "already graded (use --force)")
+                    self._outcome(assignment, student, nb, "skipped", reason)
                 return None
             self.run_pre_convert_hook()
             self.init_assignment(assignment, student)
@@ -179,6 +183,7 @@ class ParallelAutograde(Autograde):
                 BaseConverter.convert_single_notebook(self, nb)
                 paths.append(os.path.abspath(os.path.join(self.writer.build_directory, os.path.basename(nb))))
             state["paths"] = paths
+            state["cpu"] = time.process_time() - state["cpu"]
             return state
         except Exception as error:  # noqa: BLE001 - one submission's failure never stops the batch
             self._check_gradebook(error)
@@ -195,6 +200,7 @@ class ParallelAutograde(Autograde):
             return
         assignment, student = state["assignment"], state["student"]
         self.notebooks = state["notebooks"]
+        started = time.process_time()
         try:
             self._sanitizing = False
             self._init_preprocessors()
@@ -211,10 +217,11 @@ class ParallelAutograde(Autograde):
             self._sanitizing = True
             self.executed.clear()
         scores = self._scores(assignment, student)
+        ours = (state["cpu"] + time.process_time() - started) / len(state["paths"])
         for path in state["paths"]:
             name = os.path.splitext(os.path.basename(path))[0]
             self._outcome(assignment, student, path, "graded", "", ran[path].seconds, *scores.get(name, (None, None)),
-                          judged=True)
+                          judged=True, cpu={**ran[path].cpu, "record": ours})
 
     def init_single_notebook_resources(self, notebook_filename):
         resources = super().init_single_notebook_resources(notebook_filename)

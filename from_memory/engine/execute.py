@@ -13,6 +13,7 @@ message: feedback never shows the hidden test's source.
 
 from __future__ import annotations
 
+import os
 import re
 
 from jupyter_core.utils import run_sync
@@ -51,13 +52,50 @@ def judged_outputs(cell, session, names) -> list:
     return [new_output("stream", name="stdout", text="".join(v.message + "\n" for v in verdicts))]
 
 
+def kind_of(cell) -> str:
+    """Where a cell's time goes in the breakdown: the instructor's setup, the student's code, or checks."""
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    if meta.get("grade") and not meta.get("solution"):
+        return "checks"
+    if meta.get("locked"):
+        return "setup"
+    return "student"
+
+
+def process_cpu(pid: int | None) -> float:
+    """CPU seconds (user + system) a process has used so far, from /proc; 0 where unknown."""
+    if not pid:
+        return 0.0
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            fields = handle.read().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class JudgedExecute(Execute):
-    """Execute a notebook, the judge session (``session``, ``lock``) answering its graded checks."""
+    """Execute a notebook, the judge session (``session``, ``lock``) answering its graded checks.
+
+    ``cpu`` gathers where the kernel's CPU time went: ``start`` (to its first cell), then
+    ``setup``, ``student`` and ``checks`` cells (see :func:`kind_of`).
+    """
 
     session = Any(None, allow_none=True)
     lock = Any(None, allow_none=True)
+    kernel_pid = Any(None, allow_none=True)
+    cpu = Any(None, allow_none=True)
 
     async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
+        if self.cpu is None:
+            self.cpu = {"start": process_cpu(self.kernel_pid), "setup": 0.0, "student": 0.0, "checks": 0.0}
+        before = process_cpu(self.kernel_pid)
+        try:
+            return await self._judged_cell(cell, cell_index, execution_count, store_history)
+        finally:
+            self.cpu[kind_of(cell)] += process_cpu(self.kernel_pid) - before
+
+    async def _judged_cell(self, cell, cell_index, execution_count, store_history):
         names = test_cell_checks(cell) if self.session is not None else []
         if names:
             with self.lock:

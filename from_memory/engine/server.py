@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import socket
 import threading
+import time
 
 from from_memory.judge.session import Refused, Session
 from from_memory.kernel import channel, wire
@@ -28,6 +29,7 @@ class JudgeServer:
         self.sock = sock
         self.session = session
         self.lock = threading.Lock()  # the executor reads the session between cells
+        self.cpu = 0.0  # seconds this thread spent judging
         self.thread = threading.Thread(target=self._serve, name="from-memory-judge", daemon=True)
         self.thread.start()
 
@@ -50,10 +52,11 @@ class JudgeServer:
                 if op == "spec":
                     return {"ok": self.session.spec(str(name))}
                 if op == "helper":
-                    args = request.get("args")
-                    if not isinstance(args, list):
-                        raise Refused("a helper's arguments are a list")
-                    return {"ok": self.session.helper(str(name), str(request.get("helper")), args)}
+                    args, kwargs = request.get("args"), request.get("kwargs") or {}
+                    if not isinstance(args, list) or not isinstance(kwargs, dict):
+                        raise Refused("a helper's arguments are a list and a dict")
+                    kwargs = {str(k): v for k, v in kwargs.items()}
+                    return {"ok": self.session.helper(str(name), str(request.get("helper")), args, kwargs)}
                 if op == "record":
                     record = request.get("record")
                     if not isinstance(record, dict):
@@ -77,7 +80,10 @@ class JudgeServer:
                 except (wire.WireError, ValueError) as error:
                     log.warning("closing a kernel's channel after a malformed message: %s", error)
                     return
-                self.sock.sendall(wire.pack(self._answer(request)))
+                started = time.thread_time()
+                answer = wire.pack(self._answer(request))
+                self.cpu += time.thread_time() - started
+                self.sock.sendall(answer)
         except OSError:
             return
         finally:

@@ -8,7 +8,7 @@ stderr), or skipped. The class report and ``from-memory verify`` read it back.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 STATUS_FILE = Path("reports") / "autograde_status.json"
@@ -28,6 +28,7 @@ class Outcome:
     max_score: float | None = None
     stderr: str = ""  # the end of the kernel's stderr, for a failed notebook
     judged: bool = False  # its graded test cells were judged outside the kernel
+    cpu: dict = field(default_factory=dict)  # CPU seconds by part (kernel start, cells, judge, recording)
 
     @property
     def failed(self) -> bool:

@@ -56,6 +56,7 @@ class NotebookResult:
     reason: str = ""
     seconds: float = 0.0
     stderr: str = ""  # the kernel's stderr, when it failed
+    cpu: dict = field(default_factory=dict)  # CPU seconds by part: start, setup, student, checks, judge
 
 
 @dataclass
@@ -174,6 +175,7 @@ class KernelRun:
             from jupyter_core.utils import run_sync
 
             run_sync(self.km.start_kernel)(extra_arguments=extra, cwd=folder)
+            self.executor.kernel_pid = self.pid
         except Exception as error:  # noqa: BLE001 - a kernel that cannot start is its one-line reason
             self.error = one_line(error)
         finally:
@@ -244,7 +246,8 @@ class KernelRun:
             if expired.is_set():
                 return NotebookResult(self.path, False, reason=f"timed out after {timeout:g} s",
                                       seconds=seconds, stderr=self.stderr())
-            return NotebookResult(self.path, True, notebook=plain(executed), seconds=seconds)
+            cpu = {**(self.executor.cpu or {}), "judge": self.server.cpu}
+            return NotebookResult(self.path, True, notebook=plain(executed), seconds=seconds, cpu=cpu)
         except Exception as error:  # noqa: BLE001 - whatever stops a notebook is its one-line reason
             seconds = time.monotonic() - started
             if expired.is_set():

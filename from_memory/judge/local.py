@@ -29,8 +29,9 @@ class LocalTransport:
     def helper_stub(self, helper: str):
         session, name = self.session, self.running
 
-        def reference_helper(*args):
-            return session.helper(name, helper, [wire.plain(a) for a in args])
+        def reference_helper(*args, **kwargs):
+            return session.helper(name, helper, [wire.plain(a) for a in args],
+                                  {k: wire.plain(v) for k, v in kwargs.items()})
 
         reference_helper.__name__ = helper
         return reference_helper

@@ -53,7 +53,8 @@ class Session:
     # -- the kernel's requests -----------------------------------------------------------------
 
     def failed(self) -> frozenset:
-        return frozenset(name for name, v in self.verdicts.items() if not v.passed)
+        """Steps a later check may see swapped for the reference: they are wrong on their own."""
+        return frozenset(name for name, v in self.verdicts.items() if not v.reliable)
 
     def spec(self, name: str) -> dict:
         self._allowed(name)
@@ -68,16 +69,16 @@ class Session:
             "function": check.function,
         }
 
-    def helper(self, name: str, helper: str, args: list):
-        """The reference's ``helper(*args)``, for the retry of check ``name``."""
+    def helper(self, name: str, helper: str, args: list, kwargs: dict | None = None):
+        """The reference's ``helper(*args, **kwargs)``, for the retry of check ``name``."""
         self._allowed(name)
         if helper not in self.swappable.get(name, ()):
             raise Refused(f"`{helper}` is not one of the steps `{name}` may lean on here")
         reference = verdicts.STEPS[helper].oracle
         with probe.silenced():
             try:
-                result = reference(*args)  # validates its arguments (ValueError naming the bad one)
-            except ValueError as error:
+                result = reference(*args, **(kwargs or {}))  # validates its arguments
+            except (TypeError, ValueError) as error:
                 raise Refused(f"the reference `{helper}` refused its arguments: {error}") from None
         return wire.plain(result)
 

@@ -41,6 +41,12 @@ class Verdict:
     message: str = ""
     mistake: str | None = None  # a mutant slug from the catalog
     cases: int = 0
+    leaned: tuple = ()  # earlier steps swapped for the reference's to pass (they failed their own checks)
+
+    @property
+    def reliable(self) -> bool:
+        """Did it pass on the student's own code alone? (A later step may then use it as it is.)"""
+        return self.passed and not self.leaned
 
 
 def calls_of(check) -> list[steps.Case]:
@@ -188,7 +194,11 @@ def diagnose(check, failure: Failure, outcomes: list[dict]):
 
 
 def judge(name: str, record: dict | None, failed=frozenset()) -> Verdict:
-    """The verdict of the check ``name`` on the kernel's ``record``; ``failed``: steps failed earlier."""
+    """The verdict of the check ``name`` on the kernel's ``record``.
+
+    ``failed``: the earlier steps that may be swapped for the reference's (they failed their
+    own checks, or passed only with a swap of their own).
+    """
     check = CHECKS[name]
     if record is None:
         return Verdict(name, False, f"The hidden check of `{check.function}` did not finish: "
@@ -219,7 +229,7 @@ def _judge_runs(check, runs, swapped, failed) -> Verdict:
             return Verdict(check.name, True,
                            f"`{check.function}` matches the reference on {count} inputs once {names} "
                            f"(which failed its own check) is the reference's: only {names} loses points.",
-                           cases=count)
+                           cases=count, leaned=tuple(leaned))
         first, used = second, runs[1]
     message = first.message
     if check.kind == "step":

@@ -68,8 +68,9 @@ class ChannelTransport:
     def helper_stub(self, helper: str):
         sock, name = self.sock, self.running
 
-        def reference_helper(*args):
-            return ask(sock, {"op": "helper", "check": name, "helper": helper, "args": list(args)})
+        def reference_helper(*args, **kwargs):
+            return ask(sock, {"op": "helper", "check": name, "helper": helper, "args": list(args),
+                              "kwargs": kwargs})
 
         reference_helper.__name__ = helper
         return reference_helper

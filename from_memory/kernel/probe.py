@@ -27,6 +27,9 @@ import numpy as np
 from from_memory.kernel import wire
 
 KIT_PACKAGES = ("solutions", "from_memory")
+# numpy's global random state at the start of every call: a function that forgets to seed
+# draws the same numbers in the kernel and in the judge's runs of the catalog's mistakes.
+CALL_SEED = 12345
 
 
 @contextlib.contextmanager
@@ -96,13 +99,16 @@ def call(function, args: list, names: list[str], plot: bool = False) -> dict:
     """Call ``function(*args)`` on copies; return ``{"value": ...}`` or ``{"raised": ...}``, and ``"mutated"``.
 
     ``names`` are the arguments' names, for the judge's messages. With ``plot``, a
-    returned Figure is described by :func:`figure_data` and closed.
+    returned Figure is described by :func:`figure_data` and closed. The call starts from
+    numpy's global random state seeded with :data:`CALL_SEED`; the caller's state is put
+    back afterwards.
     """
     given = [copy.deepcopy(a) for a in args]
     kept = [copy.deepcopy(a) for a in args]
     state = np.random.get_state()
     outcome: dict = {}
     try:
+        np.random.seed(CALL_SEED)  # every call starts from the same global random state
         with silenced():
             result = function(*given)
         if plot:

@@ -18,9 +18,9 @@ A grading kernel is confined by a launcher that runs just before it becomes the 
 
     python -I -m from_memory.engine.launcher --course ROOT -- python -m ipykernel_launcher -f conn.json
 
-:func:`kernel_policy` is what that launcher protects;
-:func:`from_memory.engine.launcher.kernel_home` prepares, once per batch, the private home (IPython profile, matplotlib font cache) that lets a kernel
-start without writing outside its folder. Where Landlock is missing (another OS, an old
+:func:`kernel_policy` is what that launcher protects; ``launcher.kernel_home`` prepares,
+once per batch, the private home (IPython profile, matplotlib font cache) that lets a
+kernel start without writing outside its folder. Where Landlock is missing (another OS, an old
 or restricted kernel) nothing changes and :class:`Enforced` says so.
 """
 
@@ -318,7 +318,7 @@ def kernel_policy(course_root, folder, *, connection_file=None, env=None) -> dic
         protected.append(os.path.dirname(os.path.abspath(connection_file)))
         exceptions.append(connection_file)
     return {
-        "writable": kernel_folders(folder),
+        "writable": kernel_folders(os.fspath(folder)),
         "protected": [os.fspath(p) for p in protected],
         "exceptions": [os.fspath(p) for p in exceptions],
         "listable": [os.fspath(package)],

@@ -194,7 +194,7 @@ def confine(
         rules += read_rules(protected, exceptions, listable)
     with landlock.Ruleset(abi, fs, net, scoped) as ruleset:
         for path, rights in rules:
-            ruleset.allow_path(path, rights)
+            ruleset.allow_path(path, rights & fs)
         for port in sorted(set(tcp_bind_ports or ())) if net else ():
             ruleset.allow_port(int(port), landlock.BIND_TCP)
         ruleset.restrict()
@@ -233,10 +233,8 @@ def _drop_capabilities() -> bool:
     libc = ctypes.CDLL(None, use_errno=True)
     caps = _capabilities()
     if caps.get("CapBnd"):
-        for cap in range(caps["CapBnd"].bit_length()):
-            libc.prctl(
-                _PR_CAPBSET_DROP, cap, 0, 0, 0
-            )  # refused without CAP_SETPCAP: nothing to drop
+        for cap in range(caps["CapBnd"].bit_length()):  # refused without CAP_SETPCAP: none to drop
+            libc.prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0)
     libc.prctl(_PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
     libc.capset(ctypes.byref(_CapHeader(_CAPABILITY_VERSION_3, 0)), (_CapData * 2)())
     caps = _capabilities()

@@ -80,6 +80,9 @@ def enforced_here(*, read: bool = True, net: bool = True) -> Enforced:
 
 # -- reads: "everything but the protected paths", as an allowlist ----------------------
 
+# Execute goes with read, wherever read is allowed. Running a program needs both (the
+# kernel opens it for reading), so a protected program cannot be run either way; handling
+# it keeps "protected" meaning unreadable and unrunnable whatever is granted elsewhere.
 DIR_READS = landlock.READS  # execute, read files, list folders: beneath an allowed folder
 FILE_READS = landlock.READS & landlock.FILE_RIGHTS  # execute and read: an allowed file
 

@@ -20,6 +20,7 @@ import pytest
 
 import from_memory
 from from_memory.engine import landlock, launcher, sandbox
+from from_memory.engine.launch import Launch, Sandbox
 
 REPO = Path(from_memory.__file__).resolve().parents[1]
 ABI = sandbox.abi_version()
@@ -494,7 +495,8 @@ def test_the_launcher_imports_nothing_from_the_students_folder(tmp_path):
     owned = tmp_path / "owned"
     for name in ("resource", "json", "argparse", "from_memory", "pwd", "tempfile"):
         (folder / f"{name}.py").write_text(f"open({str(owned)!r}, 'a').write('{name} ')\n")
-    cmd = launcher.command(tmp_path, [sys.executable, "-c", "print('kernel ran')"], memory_mb=2048)
+    launch = Launch(str(folder), memory_mb=2048, sandbox=Sandbox(str(tmp_path), "strict"))
+    cmd = launcher.command(launch, [sys.executable, "-c", "print('kernel ran')"])
     done = subprocess.run(cmd, cwd=folder, capture_output=True, text=True, timeout=60, check=False)
     assert (done.returncode, done.stdout, owned.exists()) == (0, "kernel ran\n", False), done.stderr
 
@@ -505,7 +507,8 @@ def _confined_kernel_manager(course: Path, report: Path):
     class ConfinedKernelManager(KernelManager):
         def format_kernel_cmd(self, extra_arguments=None):
             cmd = super().format_kernel_cmd(extra_arguments)
-            return launcher.command(course, cmd, report=report)
+            return launcher.command(Launch(os.getcwd(), sandbox=Sandbox(str(course), "strict")), cmd,
+                                    report=report)
 
     return ConfinedKernelManager(kernel_name="python3")
 

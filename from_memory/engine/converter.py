@@ -33,28 +33,27 @@ from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from nbgrader.utils import remove, rmtree
 from traitlets import Enum, Float, Integer, Unicode
 
+from from_memory.engine.launch import Sandbox
 from from_memory.engine.status import Outcome
-from from_memory.engine.worker import Job, Limits, one_line
+from from_memory.engine.worker import Job, Limits, kernel_env, one_line
 
-KIT = Path(__file__).resolve().parents[1]  # from_memory/
 SANDBOXES = ("strict", "standard", "off")
 
 
 def course_limits(coursedir, sandbox="standard", memory_mb=None, timeout=None, kernel_start="fresh") -> Limits:
-    """The limits of a course's kernels: the course's own folders and the kit's judge protected."""
+    """The limits of a course's kernels: nothing of the course readable but a kernel's own folder."""
     root = Path(coursedir.root).resolve()
-    protected = [root / folder for folder in (
-        coursedir.source_directory, coursedir.release_directory, coursedir.submitted_directory,
-        coursedir.autograded_directory, coursedir.feedback_directory, coursedir.solution_directory)]
+    outside = []  # the course's own folders and gradebook, where they are not under its root
+    for folder in (coursedir.source_directory, coursedir.release_directory, coursedir.submitted_directory,
+                   coursedir.autograded_directory, coursedir.feedback_directory, coursedir.solution_directory):
+        outside.append(root / folder)
     if coursedir.db_url.startswith("sqlite:///"):
-        protected.append(Path(coursedir.db_url[len("sqlite:///"):]))
-    protected += [KIT, KIT.parent / "solutions"]
+        outside.append(Path(coursedir.db_url[len("sqlite:///"):]))
+    extra = tuple(str(p) for p in outside if not p.resolve().is_relative_to(root))
     return Limits(
         memory_mb=memory_mb,
-        sandbox=sandbox,
         notebook_timeout=timeout,
-        protected=tuple(str(p) for p in protected),
-        readable=(str(KIT / "__init__.py"), str(KIT / "kernel")),
+        sandbox=None if sandbox == "off" else Sandbox(str(root), sandbox, extra),
         provisioner=f"from-memory-{kernel_start}",
     )
 
@@ -290,8 +289,8 @@ class ParallelAutograde(Autograde):
         """Sanitize, dispatch and record every submission, keeping every worker fed."""
         self.errors = []
         todo = iter(sorted(self.assignments.items()))
-        env = dict(os.environ, NBGRADER_EXECUTION="autograde")
         pool = self.executor()
+        env = kernel_env(dict(os.environ, NBGRADER_EXECUTION="autograde"), self.limits())
         pending: dict[int, dict] = {}
         key = 0
         exhausted = False

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import copy
 import os
-import sys
 
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
 from traitlets import Any, Unicode
 
-from from_memory.engine.launch import LAUNCHER, Launch
+from from_memory.engine import launcher
+from from_memory.engine.launch import Launch
 
 FRESH = "from-memory-fresh"
 
@@ -60,13 +60,13 @@ def stderr_file(launch: Launch | None):
 
 
 class FreshProvisioner(LocalProvisioner):
-    """``LocalProvisioner`` whose kernel first limits itself (``python -c LAUNCHER LAUNCH KERNEL...``)."""
+    """``LocalProvisioner`` whose kernel first limits itself (:mod:`from_memory.engine.launcher`)."""
 
     async def launch_kernel(self, cmd, **kwargs):
         launch: Launch | None = getattr(self.parent, "launch", None)
         if launch is None:
             return await super().launch_kernel(cmd, **kwargs)
-        cmd = [sys.executable, "-c", LAUNCHER, launch.to_json(), *cmd]
+        cmd = launcher.command(launch, cmd)
         if launch.pass_fds:
             kwargs["pass_fds"] = tuple(launch.pass_fds)
         stderr = stderr_file(launch)

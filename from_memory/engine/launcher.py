@@ -2,12 +2,12 @@
 
 A kernel is confined in the process that becomes it, just before: jupyter_client starts
 
-    python -I -m from_memory.engine.launcher --course ROOT -- python -m ipykernel_launcher -f conn.json
+    python -I -m from_memory.engine.launcher LAUNCH_JSON -- python -m ipykernel_launcher -f conn.json
 
-(:func:`command` builds it), which applies the memory limit and :func:`from_memory.engine.sandbox.confine` with the
-kernel's policy (:func:`~from_memory.engine.sandbox.kernel_policy`: its folder is its
-working directory, its TCP ports those of its connection file), then ``exec``s the
-kernel. Once per batch, :func:`kernel_home` prepares the private home whose environment
+(:func:`command` builds it), which applies the memory limit and the sandbox of its
+:class:`~from_memory.engine.launch.Launch` (:func:`from_memory.engine.launch.apply`: its
+folder is its working directory, its TCP ports those of its connection file), then
+``exec``s the kernel. Once per batch, :func:`kernel_home` prepares the private home whose environment
 variables let such a kernel start without writing outside its folder.
 """
 
@@ -20,12 +20,8 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from from_memory.engine.sandbox import (
-    KERNEL_HOME_VAR,
-    confine,
-    connection_ports,
-    kernel_policy,
-)
+from from_memory.engine.launch import Launch, apply
+from from_memory.engine.sandbox import KERNEL_HOME_VAR
 
 # Run once, unconfined, with the kernels' environment: what they would otherwise create.
 _PREPARE = """
@@ -86,16 +82,14 @@ def kernel_home(folder) -> dict[str, str]:
 # -- the launcher: confine, then become the kernel -------------------------------------
 
 
-def command(course_root, kernel_command, *, memory_mb=None, report=None) -> list[str]:
-    """The command that starts ``kernel_command`` confined: a KernelManager's kernel command.
+def command(launch: Launch, kernel_command, *, report=None) -> list[str]:
+    """The command that starts ``kernel_command`` as ``launch`` says: a KernelManager's kernel command.
 
     Python runs the launcher isolated (``-I``): it starts in the student's folder, before
     the confinement, so it must not import from there (a submitted ``resource.py`` or
     ``json.py`` would run unconfined). The kernel it becomes imports as usual, confined.
     """
-    cmd = [sys.executable, "-I", "-m", "from_memory.engine.launcher", "--course", str(course_root)]
-    if memory_mb:
-        cmd += ["--memory-mb", str(int(memory_mb))]
+    cmd = [sys.executable, "-I", "-m", "from_memory.engine.launcher", launch.to_json()]
     if report:
         cmd += ["--report", str(report)]
     return [*cmd, "--", *kernel_command]
@@ -110,33 +104,25 @@ def _connection_file(command: list[str]) -> str | None:
 
 
 def main(argv=None) -> None:
-    """``python -I -m from_memory.engine.launcher --course ROOT [...] -- KERNEL COMMAND``.
+    """``python -I -m from_memory.engine.launcher LAUNCH_JSON [--report FILE] -- KERNEL COMMAND``.
 
-    Applies the memory limit, confines this process by :func:`kernel_policy` (its
-    folder: the working directory; its ports: those of the kernel's connection file),
-    writes what is enforced to ``--report`` as JSON, then becomes the kernel.
+    Applies the launch's memory limit and sandbox to this process (its folder: the working
+    directory; its ports: those of the kernel's connection file), writes what is enforced
+    to ``--report`` as JSON, then becomes the kernel.
     """
     import argparse
-    import resource
 
     parser = argparse.ArgumentParser(prog="python -m from_memory.engine.launcher")
-    parser.add_argument("--course", required=True, help="the course root, protected")
-    parser.add_argument("--memory-mb", type=int, default=0, help="address space limit (0: none)")
+    parser.add_argument("launch", help="the Launch, as JSON")
     parser.add_argument("--report", help="write what is enforced here, as JSON")
     parser.add_argument("command", nargs="+", help="the kernel's command, after --")
     args = parser.parse_args(argv)
-    if args.memory_mb:
-        limit = args.memory_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    launch = Launch.from_json(args.launch)
     report = open(args.report, "w") if args.report else None  # noqa: SIM115 - opened before confine
-    connection = _connection_file(args.command)
-    policy = kernel_policy(args.course, os.getcwd(), connection_file=connection)
-    enforced = confine(
-        **policy, tcp_bind_ports=connection_ports(connection) if connection else None
-    )
+    enforced = apply(launch.memory_mb, launch.sandbox, _connection_file(args.command))
     if report:
         with report:
-            json.dump(asdict(enforced), report)
+            json.dump(asdict(enforced) if enforced is not None else None, report)
     os.execv(args.command[0], args.command)
 
 

@@ -14,6 +14,7 @@ The same code runs in the local pool's worker processes and on Dask workers.
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import tempfile
@@ -21,7 +22,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from from_memory.engine.launch import Launch
+from from_memory.engine.launch import Launch, Sandbox
 
 STDERR_TAIL = 2000  # characters of a failed kernel's stderr kept for the instructor
 START_ATTEMPTS = 3  # a kernel that dies before running a cell is started again, this many times in all
@@ -32,10 +33,8 @@ class Limits:
     """What every kernel of a grading run gets (picklable: it travels to Dask workers)."""
 
     memory_mb: int | None = None  # address space per kernel (RLIMIT_AS); None: no limit
-    sandbox: str = "standard"  # "strict" | "standard" | "off" (see sandbox_rules)
     notebook_timeout: float | None = None  # wall clock per notebook, kernel start included; None: none
-    protected: tuple = ()  # paths a kernel may not read (the course's own folders)
-    readable: tuple = ()  # paths inside protected ones that stay readable (the kit's kernel side)
+    sandbox: Sandbox | None = None  # None: no sandbox
     provisioner: str = "from-memory-fresh"
 
 
@@ -69,43 +68,23 @@ class Result:
         return all(n.ok for n in self.notebooks)
 
 
-def sandbox_rules(limits: Limits, folder: str) -> dict | None:
-    """Keyword arguments of ``sandbox.confine`` for a kernel in ``folder``, or None for no sandbox.
+def kernel_env(env: dict, limits: Limits) -> dict:
+    """``env`` with the private home a sandboxed kernel starts from (made once per process)."""
+    from from_memory.engine.sandbox import KERNEL_HOME_VAR
 
-    strict: writes only in the notebook's folder; standard: also the system's temporary
-    folder and the user's cache (what honest notebooks of any course may write); both
-    refuse reading the course's protected folders. off: nothing.
-    """
-    from from_memory.engine import sandbox
-
-    if limits.sandbox == "off":
-        return None
-    writable = sandbox.kernel_folders(folder)
-    if limits.sandbox == "standard":
-        writable += [tempfile.gettempdir(), os.path.expanduser("~/.cache")]
-    rules = {"writable": writable}
-    if limits.protected and "protected" in sandbox.confine.__code__.co_varnames:
-        rules.update(protected=list(limits.protected), exceptions=[folder, *limits.readable])
-    return rules
+    if limits.sandbox is None:
+        return env
+    home = env.get(KERNEL_HOME_VAR)
+    if home and os.path.isdir(home):
+        return env
+    return {**env, **_private_home()}
 
 
-def prepare_user_folders() -> None:
-    """Create what kernels would otherwise create at start, outside their sandbox.
+@functools.cache
+def _private_home() -> dict:
+    from from_memory.engine.launcher import kernel_home
 
-    IPython makes its profile folder on first use and matplotlib builds its font cache;
-    a sandboxed kernel may not write there, and a missing profile folder kills it at start.
-    """
-    from IPython.core.profiledir import ProfileDir
-    from IPython.paths import get_ipython_dir
-
-    try:
-        ProfileDir.create_profile_dir_by_name(get_ipython_dir(), "default")
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.font_manager  # noqa: F401 - builds the font cache once, here
-    except OSError:
-        pass
+    return kernel_home(tempfile.mkdtemp(prefix="from-memory-home-"))
 
 
 def one_line(error: BaseException) -> str:
@@ -162,8 +141,8 @@ class KernelRun:
         handle, self.stderr_path = tempfile.mkstemp(prefix="kernel-", suffix=".stderr")
         os.close(handle)
         folder = os.path.dirname(path)
-        launch = Launch(cwd=folder, env={**env, **channel_env}, memory_mb=limits.memory_mb,
-                        confine=sandbox_rules(limits, folder), pass_fds=(fd,), stderr=self.stderr_path)
+        launch = Launch(cwd=folder, env={**kernel_env(env, limits), **channel_env}, memory_mb=limits.memory_mb,
+                        sandbox=limits.sandbox, pass_fds=(fd,), stderr=self.stderr_path)
         try:
             name = self.executor.kernel_name or self.nb.metadata.get("kernelspec", {}).get("name", "")
             self.km = GradingKernelManager(config=config, launch=launch,
@@ -275,7 +254,6 @@ class Runner:
     def __init__(self, config, limits: Limits):
         self.config, self.limits = config, limits
         self.ahead: dict[str, KernelRun] = {}
-        prepare_user_folders()
 
     def start(self, path: str, env: dict) -> KernelRun:
         return KernelRun(path, self.config, self.limits, env)

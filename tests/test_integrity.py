@@ -1,4 +1,4 @@
-"""Does the integrity layer flag hostile code, spare honest code, and see through in-kernel patches?"""
+"""Does the static scan flag what no honest answer needs, and spare honest code?"""
 
 import nbformat
 import pytest
@@ -56,35 +56,3 @@ def test_scan_reads_only_what_the_student_wrote(tmp_path):
     path = _notebook_with(tmp_path, "sigmoid", "import numpy as np\nnp.exp = abs\ndef sigmoid(x):\n    return x\n")
     assert [(f.where, f.reason) for f in integrity.scan(path)] == [
         ("sigmoid", "changes a library it does not own (`np.exp`)")]
-
-
-def test_recheck_passes_honest_answers(tmp_path):
-    path = _notebook_with(tmp_path, "nothing", "")
-    results = integrity.recheck(path)
-    assert set(results) == {"test_sigmoid", "test_init_synapses", "test_forward_two_layer", "test_forward"}
-    assert all(r["passed"] for r in results.values())
-    assert integrity.disagreements(path) == []
-
-
-def test_recheck_sees_through_a_top_level_patch_of_numpy(tmp_path):
-    code = ("import numpy as np\nnp.isclose = lambda a, b, **k: np.ones(np.broadcast(a, b).shape, bool)\n"
-            "def sigmoid(x):\n    return x\n")
-    path = _notebook_with(tmp_path, "sigmoid", code)
-    flags = integrity.disagreements(path)  # the kernel's outputs say every test passed
-    assert [f.where for f in flags] == ["test_sigmoid"]
-    assert flags[0].reason.startswith("passed in the notebook but fails a clean re-check: `sigmoid`'s result")
-
-
-def test_recheck_catches_a_patch_made_while_being_graded(tmp_path):
-    code = ("def sigmoid(x):\n    import numpy\n"
-            "    numpy.isclose = lambda a, b, **k: numpy.ones(numpy.broadcast(a, b).shape, bool)\n    return x\n")
-    path = _notebook_with(tmp_path, "sigmoid", code)
-    flags = integrity.disagreements(path)
-    assert "changed the grader's tools while being graded (numpy.isclose)" in flags[0].reason
-
-
-def test_recheck_ignores_the_students_experiments(tmp_path):
-    """Top-level statements of a student cell (a long run, a print) are not re-run."""
-    code = "while True:\n    pass\ndef sigmoid(x):\n    return 1 / (1 + np.exp(-x))\n"
-    path = _notebook_with(tmp_path, "sigmoid", code)
-    assert integrity.recheck(path, timeout=60)["test_sigmoid"]["passed"]

@@ -110,48 +110,57 @@ def test_refused_writes_are_read_from_the_students_cells_only():
     ]
 
 
-def _notebook_with(tmp_path, code, name="nb"):
-    """The source notebook of problem set 1 (its test cells hold the hidden checks), sigmoid replaced."""
-    notebook = submissions.source_notebook(PS)
-    for cell in notebook.cells:
-        if cell.metadata.get("nbgrader", {}).get("grade_id") == "sigmoid":
-            cell.source = code
-    path = tmp_path / f"{name}.ipynb"
-    nbformat.write(notebook, path)
+@pytest.fixture(scope="module")
+def stock_course(tmp_path_factory):
+    """A course copy with problem set 1 released, its notebooks graded by stock nbgrader (checks in the kernel)."""
+    from from_memory.examples.adversarial import make_course
+
+    return make_course(tmp_path_factory.mktemp("stock") / "course", PS)
+
+
+def _stock_graded(root, student, code):
+    """Hand in problem set 1 with ``sigmoid`` replaced and grade it with stock nbgrader; the notebook path."""
+    import os
+    import subprocess
+    import sys
+
+    from from_memory import course
+
+    submissions.write_submission(submissions.with_function(PS, "sigmoid", code), root, student, PS)
+    env = {**course.environment(root), "FROM_MEMORY_STOCK_AUTOGRADE": "1"}
+    done = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", PS, "--student", student],
+                          cwd=root, env=env, capture_output=True, text=True, check=False)
+    path = root / "autograded" / student / PS / f"{PS}.ipynb"
+    assert path.is_file(), done.stdout + done.stderr
     return path
 
 
-def test_the_clean_recheck_passes_honest_code_and_fails_a_patched_grader(tmp_path):
-    honest = _notebook_with(tmp_path, submissions.solution_code(PS)["sigmoid"], "honest")
-    patched = _notebook_with(
-        tmp_path,
-        "import numpy as np\nnp.isclose = lambda a, b, **k: True\ndef sigmoid(x):\n    return x\n",
-        "patched",
-    )
-    results = verify._recheck_all([honest, patched], jobs=2, timeout=60, memory_mb=4096)
-    assert all(r["passed"] for r in results[honest].values())
-    assert not results[patched]["test_sigmoid"]["passed"]
-    # `forward` calls the broken `sigmoid`; graded with the oracle's sigmoid (no double penalty), it passes
-    assert results[patched]["test_forward"]["passed"]
-    kernel_says_passed = verify.disagreements(
-        patched, results[patched]
-    )  # no outputs: every cell "passed"
-    assert [f.where for f in kernel_says_passed] == ["test_sigmoid"]
+def test_a_stock_graded_notebook_is_judged_again_outside_the_kernel(stock_course):
+    """A patch of numpy fools a check run in the kernel, not one judged by the grader."""
+    honest = _stock_graded(stock_course, "honest",
+                           "dot = np.dot\nsig = lambda x: 1 / (1 + np.exp(-x))\ndef sigmoid(x):\n    return sig(x)\n")
+    patched = _stock_graded(stock_course, "patched",
+                            "import numpy as np\nnp.isclose = lambda a, b, **k: np.ones(np.broadcast(a, b).shape, bool)\n"
+                            "def sigmoid(x):\n    return x\n")
+    assert verify.test_cell_results(nbformat.read(patched, as_version=4))["test_sigmoid"][0]  # fooled the kernel
+    again = verify.regrade(stock_course, [honest, patched], jobs=2)
+    assert verify.disagreements(honest, again[honest]) == []
+    (finding,) = verify.disagreements(patched, again[patched])
+    assert (finding.where, finding.kind) == ("test_sigmoid", "recheck")
+    assert finding.reason.startswith("passed when judged in the kernel but fails when judged by the grader: "
+                                     "`sigmoid`'s result has wrong values")
 
 
-def test_the_clean_recheck_cannot_write_files_and_is_stopped_when_it_hangs(tmp_path):
-    target = tmp_path / "written-at-definition-time.txt"
-    writes = _notebook_with(
-        tmp_path, f"def sigmoid(x, _=open({str(target)!r}, 'w')):\n    return x\n", "writes"
-    )
-    hangs = _notebook_with(tmp_path, "class Forever:\n    while True:\n        pass\n", "hangs")
-    results = verify._recheck_all([writes, hangs], jobs=2, timeout=5, memory_mb=4096)
-    assert not target.exists()
-    assert (
-        results[writes]["test_sigmoid"]["message"]
-        == "`sigmoid` is not defined: run the cell that defines it."
-    )
-    assert results[hangs] == {"*": {"passed": False, "message": "the clean re-check took over 5 s"}}
+def test_an_engine_graded_notebook_is_not_graded_again(stock_course):
+    from from_memory.engine.status import Outcome
+
+    path = stock_course / "autograded" / "ada" / PS / f"{PS}.ipynb"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(submissions.passes_all(PS), path)
+    submissions.write_submission(submissions.passes_all(PS), stock_course, "ada", PS)
+    judged = Outcome("ada", PS, PS, "graded", judged=True)
+    assert verify._look(stock_course, "ada", PS, PS, judged).regrade is None
+    assert verify._look(stock_course, "ada", PS, PS, None).regrade == path
 
 
 def test_add_flag_column_joins_reasons_in_one_line_and_adds_missing_students(tmp_path):
@@ -294,9 +303,9 @@ def test_a_file_that_is_not_a_notebook_is_one_finding_not_a_crash(content, tmp_p
     path = tmp_path / "submitted" / "eve" / PS / f"{PS}.ipynb"
     path.parent.mkdir(parents=True)
     path.write_bytes(content)
-    todo = verify._look(tmp_path, tmp_path, "eve", PS, PS, failed_reason="")
+    todo = verify._look(tmp_path, "eve", PS, PS, None)
     assert [f.kind for f in todo.result.findings] == ["file"]
     assert todo.result.findings[0].reason.startswith(
         "the submitted file is not a readable notebook ("
     )
-    assert todo.view is None
+    assert todo.regrade is None

@@ -115,15 +115,9 @@ def structure(submitted, released) -> list[Finding]:
     for grade_id, n in counts.items():
         if n > 1:
             findings.append(Finding("structure", f"cell `{grade_id}` appears {n} times", grade_id))
-    # Only the instructor's cells keep their order: a student may move their own answers around.
-    instructors = {g for g, meta in ours.items() if meta.get("locked") or (meta.get("grade") and not meta.get("solution"))}
-    seen = list(dict.fromkeys(grade_id for grade_id, _ in theirs if grade_id in instructors))
-    expected_order = [grade_id for grade_id in ours if grade_id in counts and grade_id in instructors]
-    if seen != expected_order:
-        moved = next(a for a, b in zip(seen, expected_order, strict=False) if a != b)
-        findings.append(
-            Finding("structure", f"cells are out of order (`{moved}` was moved)", moved)
-        )
+    moved = _moved(theirs, ours)
+    if moved:
+        findings.append(Finding("structure", f"cells are out of order (`{moved}` was moved)", moved))
     for grade_id, meta in theirs:
         if grade_id not in ours:
             if meta.get("locked") or meta.get("grade"):
@@ -148,6 +142,29 @@ def structure(submitted, released) -> list[Finding]:
                 )
             )
     return list(dict.fromkeys(findings))
+
+
+def _moved(theirs, ours) -> str | None:
+    """The first instructor's cell out of its place, or None.
+
+    The instructor's cells keep their order, and each still follows every answer cell it
+    follows in the release (a test moved above its answer). Students may move their own
+    answers earlier and add cells anywhere.
+    """
+    instructors = [g for g, meta in ours.items()
+                   if meta.get("locked") or (meta.get("grade") and not meta.get("solution"))]
+    answers = [g for g in ours if g not in instructors]
+    order = list(dict.fromkeys(g for g, _ in theirs if g in ours))
+    present = [g for g in instructors if g in order]
+    seen = [g for g in order if g in instructors]
+    if seen != present:
+        return next(a for a, b in zip(seen, present, strict=False) if a != b)
+    release = list(ours)
+    for grade_id in present:
+        before = {a for a in answers if release.index(a) < release.index(grade_id) and a in order}
+        if any(order.index(a) > order.index(grade_id) for a in before):
+            return grade_id
+    return None
 
 
 def trusted_view(submitted, released):

@@ -116,6 +116,20 @@ class ParallelAutograde(Autograde):
         return course_limits(self.coursedir, self.sandbox, self.memory_limit or None,
                              self.notebook_timeout or None, self.kernel_start)
 
+    def limits_line(self) -> str:
+        """What every kernel of this run gets, in one line."""
+        from from_memory.engine import sandbox
+
+        limits = self.limits()
+        if limits.sandbox is None:
+            box = "no sandbox"
+        else:
+            box = f"{limits.sandbox.mode} " + sandbox.enforced_here(net=limits.sandbox.mode == "strict").line()
+        memory = f"{limits.memory_mb} MB" if limits.memory_mb else "no memory limit"
+        clock = f"{limits.notebook_timeout:g} s per notebook" if limits.notebook_timeout else "no limit per notebook"
+        cell = Execute(config=self.config).timeout
+        return f"kernels: {box}; {memory}; {clock}; {f'{cell} s per cell' if cell else 'no limit per cell'}"
+
     def executor(self):
         limits = self.limits()
         scheduler = getattr(self, "dask_client", None) or self.scheduler
@@ -290,6 +304,8 @@ class ParallelAutograde(Autograde):
         self.errors = []
         todo = iter(sorted(self.assignments.items()))
         pool = self.executor()
+        if self.progress is not None:
+            self.progress.note(self.limits_line())
         env = kernel_env(dict(os.environ, NBGRADER_EXECUTION="autograde"), self.limits())
         pending: dict[int, dict] = {}
         key = 0

@@ -23,6 +23,12 @@ class Progress:
         self.growing = True
         self.started = time.monotonic()
 
+    def note(self, text: str) -> None:
+        """One line before the bar (what the kernels get, say)."""
+        if self.stream:
+            self.stream.write(text + "\n")
+            self.stream.flush()
+
     def grow(self) -> None:
         """One more submission to grade (the total is known once every one has been found)."""
         self.n += 1
@@ -51,7 +57,7 @@ class Progress:
         self.stream.flush()
 
     def finish(self) -> None:
-        if not self.stream:
+        if not self.stream or not self.n:
             return
         self.growing = False
         self.stream.write(("\r" if self.tty else "") + self._text() + "\n")

@@ -36,7 +36,7 @@ import threading
 
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
-from traitlets import Any, Bool, Unicode
+from traitlets import Any, Bool, Dict, Unicode
 
 from from_memory.engine import sandbox
 from from_memory.engine.launch import LAUNCHER, Launch
@@ -398,10 +398,14 @@ class LaunchKernelManager(AsyncKernelManager):
     provisioner_name = Unicode(
         PROVISIONER_NAME, help="The kernel provisioner (by entry-point name) that starts it."
     )
+    provisioner_config = Dict(help="Settings of that provisioner, e.g. {'transport': 'tcp'}.")
 
     @property
     def kernel_spec(self):
         spec = super().kernel_spec
         if spec is not None and self.provisioner_name:
-            spec.metadata["kernel_provisioner"] = {"provisioner_name": self.provisioner_name}
+            spec.metadata["kernel_provisioner"] = {
+                "provisioner_name": self.provisioner_name,
+                "config": dict(self.provisioner_config),
+            }
         return spec

@@ -21,8 +21,11 @@ memory limit and sandbox. The template itself is never changed by a request.
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import importlib
 import importlib.util
+import io
 import json
 import os
 import socket
@@ -31,9 +34,7 @@ import threading
 import time
 
 # What a grading kernel imports anyway, done once here.
-import ipykernel.ipkernel  # the kernel class IPKernelApp loads
 import ipykernel.kernelapp
-import ipykernel.zmqshell
 import matplotlib
 import matplotlib.font_manager
 import matplotlib.mathtext
@@ -45,6 +46,15 @@ from matplotlib.figure import Figure
 
 import from_memory.kernel  # noqa: F401
 from from_memory.engine import launch, sandbox  # noqa: F401 - launch.apply confines the kernel
+
+# What IPKernelApp.initialize loads: the kernel class, its shell, the debugger, the history.
+LOADED_AT_START = (
+    "ipykernel.ipkernel", "ipykernel.zmqshell", "ipykernel.debugger", "IPython.extensions.storemagic",
+    "pdb", "sqlite3", "tornado.queues",
+)  # fmt: skip
+with contextlib.redirect_stderr(io.StringIO()):  # debugpy's notice on frozen modules
+    for _name in LOADED_AT_START:
+        importlib.import_module(_name)
 
 MAX_MESSAGE = 1 << 22  # bytes of one request (the environment travels in it)
 MAX_FDS = 64

@@ -33,19 +33,21 @@ import sys
 import threading
 import time
 
+_ENVIRON_BEFORE = dict(os.environ)
+
 # What a grading kernel imports anyway, done once here.
 import ipykernel.kernelapp
 import matplotlib
 import matplotlib.font_manager
 import matplotlib.mathtext
-import matplotlib.pyplot  # its backend is left for the kernel to choose, as in a fresh one
+import matplotlib.pyplot
 import numpy
 import numpy.random
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 import from_memory.kernel  # noqa: F401
-from from_memory.engine import launch, sandbox  # noqa: F401 - launch.apply confines the kernel
+from from_memory.engine import launch, sandbox  # noqa: F401 - launch.apply confines it
 
 # What IPKernelApp.initialize loads: the kernel class, its shell, the debugger, the history.
 LOADED_AT_START = (
@@ -56,12 +58,17 @@ with contextlib.redirect_stderr(io.StringIO()):  # debugpy's notice on frozen mo
     for _name in LOADED_AT_START:
         importlib.import_module(_name)
 
+# Variables those imports set (debugpy's PYDEVD_USE_FRAME_EVAL): a fresh kernel sets them too.
+SET_BY_IMPORTS = {k: v for k, v in os.environ.items() if _ENVIRON_BEFORE.get(k) != v}
+
 MAX_MESSAGE = 1 << 22  # bytes of one request (the environment travels in it)
 MAX_FDS = 64
 
 # Variables that Python, OpenBLAS or matplotlib read once, when the process starts or the
 # module is imported: a kernel asked with other values than the template's is started fresh.
-START_PREFIXES = ("PYTHON", "OPENBLAS", "GOTO", "OMP_", "MKL_", "BLIS_", "MPLCONFIGDIR")
+START_PREFIXES = (
+    "PYTHON", "OPENBLAS", "GOTO", "OMP_", "MKL_", "BLIS_", "MPLCONFIGDIR", "PYDEVD", "DEBUGPY",
+)  # fmt: skip
 HANDLED = ("PYTHONPATH",)  # applied to each kernel's sys.path here
 LAUNCHER_FILE = importlib.util.find_spec("ipykernel_launcher").origin
 
@@ -121,7 +128,7 @@ def serve(sock: socket.socket):
         "tasks": len(os.listdir("/proc/self/task")),
         "fds": _open_fds(),
         "socket": sock.fileno(),
-        "start_variables": start_variables(os.environ),
+        "start_variables": start_variables(_ENVIRON_BEFORE),
     }
     sock.sendall(json.dumps(ready).encode())
     matplotlibrc = matplotlib.matplotlib_fname()
@@ -154,7 +161,7 @@ def _refusal(request: dict) -> str:
     argv = request["argv"]
     if os.path.abspath(argv[0]) != sys.executable or argv[1:3] != ["-m", "ipykernel_launcher"]:
         return f"the kernel is not this Python's ipykernel: {' '.join(argv[:3])}"
-    ours, theirs = start_variables(os.environ), start_variables(request["env"])
+    ours, theirs = start_variables(_ENVIRON_BEFORE), start_variables(request["env"])
     if ours != theirs:
         differ = sorted(k for k in ours.keys() | theirs.keys() if ours.get(k) != theirs.get(k))
         return f"the kernel's environment differs from the template's in {', '.join(differ)}"
@@ -204,6 +211,8 @@ def _become_kernel(kernel: dict) -> None:
     env = request["env"]
     os.environ.clear()
     os.environ.update(env)
+    for key, value in SET_BY_IMPORTS.items():
+        os.environ.setdefault(key, value)
     os.chdir(request["cwd"])
     extra = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
     sys.path[:] = extra + kernel["base_path"]  # as ipykernel_launcher leaves it

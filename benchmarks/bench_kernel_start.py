@@ -48,6 +48,10 @@ def _own_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def _quiet(message) -> None:
+    """Outputs of the cell are not printed."""
+
+
 def _manager(kind: str, folder: str):
     from jupyter_client.manager import AsyncKernelManager
 
@@ -76,7 +80,7 @@ async def one_kernel(kind: str, folder: str, template_pid: int | None) -> dict:
         pid = km.provisioner.pid
         wall1, own1, template1 = time.perf_counter(), _own_cpu(), template_cpu()
         kernel1 = _stat_cpu(pid)
-        reply = await kc.execute_interactive(CELL, timeout=READY_TIMEOUT)
+        reply = await kc.execute_interactive(CELL, timeout=READY_TIMEOUT, output_hook=_quiet)
         assert reply["content"]["status"] == "ok", reply["content"]
         wall2, own2, kernel2 = time.perf_counter(), _own_cpu(), _stat_cpu(pid)
         forked = getattr(km.provisioner, "warm", False)
@@ -110,7 +114,7 @@ def compare(kernels: int) -> None:
             runs[kind].append(asyncio.run(one_kernel(kind, folder, template_pid)))
     print(f"{kernels} kernels each, alternating; per kernel, mean (median) seconds:")
     keys = list(runs["fresh"][0])
-    print(f"  {'':6s}" + "".join(f"{k:>20s}" for k in [*keys, "total CPU"]))
+    print(f"  {'':10s}" + "".join(f"{k:>20s}" for k in [*keys, "total CPU"]))
     means = {}
     for kind, rows in runs.items():
         stats = {k: [r[k] for r in rows] for k in keys}
@@ -119,9 +123,9 @@ def compare(kernels: int) -> None:
         cells = "".join(
             f"{statistics.mean(v):>12.3f} ({statistics.median(v):.3f})" for v in stats.values()
         )
-        print(f"  {kind:6s}{cells}")
+        print(f"  {kind:10s}{cells}")
     ratio = "".join(f"{means['fresh'][k] / means['warm'][k]:>20.1f}" for k in means["fresh"])
-    print(f"  {'fresh/warm':6s}{ratio[4:]}")
+    print(f"  {'fresh/warm':10s}{ratio}")
     print(f"load average at end: {_load()}")
 
 

@@ -33,6 +33,7 @@ import time
 CELL = "import numpy, matplotlib.pyplot; 1"
 TICKS = os.sysconf("SC_CLK_TCK")
 READY_TIMEOUT = 120
+EXTRA = ["--HistoryManager.hist_file=:memory:"]  # what nbclient passes
 
 
 def _stat_cpu(pid: int, children: bool = False) -> float:
@@ -72,7 +73,7 @@ async def one_kernel(kind: str, folder: str, template_pid: int | None) -> dict:
         return _stat_cpu(helper, children=True) if helper else 0.0
 
     own0, template0, wall0 = _own_cpu(), template_cpu(), time.perf_counter()
-    await km.start_kernel(cwd=folder, env=dict(os.environ))
+    await km.start_kernel(extra_arguments=EXTRA, cwd=folder, env=dict(os.environ))
     kc = km.client()
     kc.start_channels()
     try:
@@ -142,7 +143,7 @@ async def _start_many(kernels: int, transport: str, folder: str) -> int:
                                       provisioner_config={"transport": transport})
         kc = None
         try:
-            await km.start_kernel()
+            await km.start_kernel(extra_arguments=EXTRA)
             kc = km.client()
             kc.start_channels()
             await kc.wait_for_ready(timeout=READY_TIMEOUT)

@@ -116,6 +116,20 @@ def test_kernel_is_forked_warm_with_the_kernel_side_imported_and_not_the_grader(
     assert {m for m in kit if not m.startswith("from_memory.kernel.")} <= allowed
 
 
+def test_blas_threads_work_in_a_forked_kernel(launch):
+    """OpenBLAS stops its threads before a fork (pthread_atfork) and the kernel starts new ones."""
+    nb, km = run(
+        launch,
+        "import json, numpy as np\n"
+        "rng = np.random.default_rng(0)\n"
+        "a, b = rng.random((400, 300)), rng.random((300, 200))\n"
+        "slow = (a[:, :, None] * b[None, :, :]).sum(axis=1)  # no BLAS\n"
+        "print(json.dumps(bool(np.allclose(a @ b, slow))))",
+    )
+    assert km.provisioner.warm
+    assert _value(nb.cells[0]) is True
+
+
 PROBE = """
 import json, os, sys, matplotlib, numpy as np
 import matplotlib.pyplot as plt

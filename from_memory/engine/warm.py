@@ -18,11 +18,17 @@ Where fork or the template is unavailable, it starts the kernel fresh, as
 
     km = LaunchKernelManager(launch=Launch(cwd=folder, env=env, memory_mb=4096))
     await km.start_kernel()          # forked warm; km.provisioner.warm is True
+
+Each process that starts kernels has its own template (a kernel can only be adopted by
+an ancestor): call :func:`start_template` when a grading worker starts (else the first
+kernel starts it) and :func:`stop_template` when it ends (also run at exit). A worker
+that reaps orphans with ``sandbox.kill_orphans`` must keep the template's pid.
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import dataclasses
 import json
 import os
@@ -33,6 +39,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
@@ -77,7 +84,6 @@ class Template:
         try:
             data = ours.recv(MAX_REPLY)
         except OSError as error:
-            data = b""
             self.stop()
             raise TemplateError(f"the template did not start: {error}") from error
         if not data:
@@ -237,16 +243,12 @@ class AdoptedProcess:
         return self._reap(os.WNOHANG)
 
     def wait(self, timeout: float | None = None) -> int:
-        if timeout is None:
-            return self._reap(0)
-        import time
-
-        deadline = time.monotonic() + timeout
-        while self.poll() is None:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while deadline is not None and self.poll() is None:
             if time.monotonic() > deadline:
                 raise subprocess.TimeoutExpired(str(self.pid), timeout)
             time.sleep(0.01)
-        return self.returncode
+        return self._reap(0)
 
     def send_signal(self, signum: int) -> None:
         if self.poll() is None:  # not reaped, so the pid is still this kernel's
@@ -315,8 +317,8 @@ class WarmProvisioner(LocalProvisioner):
         env = dict(kwargs["env"])
         if not kwargs.get("independent"):
             env["JPY_PARENT_PID"] = str(os.getpid())  # what jupyter_client's launcher sets
-        with _Streams(launch.stderr, kwargs.get("stdout"), kwargs.get("stderr")) as streams:
-            fds = {1: streams.out, 2: streams.err, **{fd: fd for fd in launch.pass_fds}}
+        with _streams(launch.stderr, kwargs.get("stdout"), kwargs.get("stderr")) as (out, err):
+            fds = {1: out, 2: err, **{fd: fd for fd in launch.pass_fds}}
             pid = template().spawn(
                 cmd, cwd=launch.cwd, env=env, memory_mb=launch.memory_mb,
                 confine=launch.confine, fds=fds,
@@ -356,38 +358,28 @@ class WarmProvisioner(LocalProvisioner):
 _APPEND = os.O_WRONLY | os.O_APPEND | os.O_CREAT
 
 
-class _Streams:
+@contextlib.contextmanager
+def _streams(path, stdout, stderr):
     """The descriptors a forked kernel gets as stdout and stderr, as Popen would give them."""
+    opened = []
 
-    def __init__(self, path, stdout, stderr):
-        self._opened = []
-        if path:
-            self.out = self.err = self._open(path, _APPEND)
-            return
-        self.out = self._fd(stdout, 1)
-        self.err = self.out if stderr == subprocess.STDOUT else self._fd(stderr, 2)
-
-    def _open(self, path, flags):
-        fd = os.open(path, flags, 0o644)
-        self._opened.append(fd)
-        return fd
-
-    def _fd(self, stream, default: int) -> int:
+    def fd_of(stream, default: int) -> int:
         if stream is None:
             return default
-        if stream == subprocess.DEVNULL:
-            return self._open(os.devnull, os.O_WRONLY)
+        if stream == subprocess.DEVNULL or isinstance(stream, str):
+            opened.append(os.open(stream if isinstance(stream, str) else os.devnull, _APPEND, 0o644))
+            return opened[-1]
         if isinstance(stream, int) and stream >= 0:
             return stream
         if hasattr(stream, "fileno"):
             return stream.fileno()
         raise TemplateError(f"a forked kernel cannot have {stream!r} as a stream")
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        for fd in self._opened:
+    try:
+        out = fd_of(path or stdout, 1)
+        yield out, out if path or stderr == subprocess.STDOUT else fd_of(stderr, 2)
+    finally:
+        for fd in opened:
             os.close(fd)
 
 

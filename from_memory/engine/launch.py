@@ -27,6 +27,7 @@ class Sandbox:
     course: str  # the course root: nothing in it is readable but the kernel's own folder
     mode: str = "standard"
     protected: tuple = ()  # more paths it may not read (a gradebook or exchange outside the course)
+    writable: tuple = ()  # more paths it may write and read (a warm kernel's private socket folder)
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ class Launch:
         data["pass_fds"] = tuple(data["pass_fds"])
         if data["sandbox"] is not None:
             box = data["sandbox"]
-            data["sandbox"] = Sandbox(box["course"], box["mode"], tuple(box["protected"]))
+            data["sandbox"] = Sandbox(box["course"], box["mode"], tuple(box["protected"]), tuple(box["writable"]))
         return cls(**data)
 
 
@@ -68,6 +69,7 @@ def policy(sandbox: Sandbox, folder: str, connection_file: str | None = None) ->
 
     rules = box.kernel_policy(sandbox.course, folder, connection_file=connection_file)
     rules["protected"] = [*rules["protected"], *sandbox.protected]
+    rules["writable"] = [*rules["writable"], *sandbox.writable]
     if sandbox.mode == "strict":
         ports = box.connection_ports(connection_file) if connection_file else []
         return {**rules, "tcp_bind_ports": ports}

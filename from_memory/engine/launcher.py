@@ -13,6 +13,7 @@ variables let such a kernel start without writing outside its folder.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import os
@@ -89,7 +90,8 @@ def command(launch: Launch, kernel_command, *, report=None) -> list[str]:
     the confinement, so it must not import from there (a submitted ``resource.py`` or
     ``json.py`` would run unconfined). The kernel it becomes imports as usual, confined.
     """
-    cmd = [sys.executable, "-I", "-m", "from_memory.engine.launcher", launch.to_json()]
+    described = dataclasses.replace(launch, env={}).to_json()  # the environment goes to Popen, not argv
+    cmd = [sys.executable, "-I", "-m", "from_memory.engine.launcher", described]
     if report:
         cmd += ["--report", str(report)]
     return [*cmd, "--", *kernel_command]

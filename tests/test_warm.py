@@ -112,6 +112,7 @@ def test_kernel_is_forked_warm_with_the_kernel_side_imported_and_not_the_grader(
     assert {"ipykernel.kernelapp", "numpy", "matplotlib.pyplot", "from_memory.kernel"} <= modules
     kit = {m for m in modules if m == "solutions" or m.startswith(("solutions.", "from_memory."))}
     allowed = {"from_memory.kernel", "from_memory.engine", "from_memory.engine.launch",
+               "from_memory.engine.launcher", "from_memory.engine.landlock",
                "from_memory.engine.sandbox", "from_memory.engine.warm_template"}
     assert {m for m in kit if not m.startswith("from_memory.kernel.")} <= allowed
 
@@ -267,6 +268,7 @@ def test_sandbox_refuses_a_write_outside_the_folder_when_confined(launch, tmp_pa
     outside = tmp_path / "outside.txt"
     box = Sandbox(str(tmp_path / "course"), "strict") if confined else None
     env = kernel_env(dict(launch.env or os.environ), Limits(sandbox=box))
+    warm.start_template(env)
     nb, km = run(replace(launch, sandbox=box, env=env), WRITE_OUTSIDE.format(path=str(outside)),
                  "open('inside.txt', 'w').write('fine')")
     assert km.provisioner.warm

@@ -40,7 +40,7 @@ from from_memory.engine.worker import Job, Limits, kernel_env, one_line
 SANDBOXES = ("strict", "standard", "off")
 
 
-def course_limits(coursedir, sandbox="standard", memory_mb=None, timeout=None, kernel_start="fresh") -> Limits:
+def course_limits(coursedir, sandbox="standard", memory_mb=None, timeout=None, kernel_start="warm") -> Limits:
     """The limits of a course's kernels: nothing of the course readable but a kernel's own folder."""
     root = Path(coursedir.root).resolve()
     outside = []  # the course's own folders and gradebook, where they are not under its root
@@ -94,8 +94,9 @@ class ParallelAutograde(Autograde):
         "", help="Address of a Dask scheduler (tcp://host:8786) to run the notebooks on; empty: local processes."
     ).tag(config=True)
     kernel_start = Enum(
-        ("fresh", "warm"), "fresh",
-        help="fresh: each kernel is a new process; warm: forked from a template with its imports done.",
+        ("fresh", "warm"), "warm",
+        help="warm: each kernel is forked from a template process that has imported ipykernel, numpy and "
+        "matplotlib (where fork is available; else fresh); fresh: each kernel is a new process.",
     ).tag(config=True)
 
     def __init__(self, **kwargs):
@@ -130,7 +131,7 @@ class ParallelAutograde(Autograde):
         cell = Execute(config=self.config).timeout
         return f"kernels: {box}; {memory}; {clock}; {f'{cell} s per cell' if cell else 'no limit per cell'}"
 
-    def executor(self):
+    def executor(self, env: dict | None = None):
         limits = self.limits()
         scheduler = getattr(self, "dask_client", None) or self.scheduler
         if scheduler:
@@ -139,7 +140,7 @@ class ParallelAutograde(Autograde):
             return DaskExecutor(scheduler, self.jobs or None, self.config, limits)
         from from_memory.engine.pool import LocalPool
 
-        return LocalPool(max(1, self.jobs or os.cpu_count() or 1), self.config, limits)
+        return LocalPool(max(1, self.jobs or os.cpu_count() or 1), self.config, limits, env)
 
     # -- one submission, in nbgrader's own steps ------------------------------------------
 
@@ -303,10 +304,10 @@ class ParallelAutograde(Autograde):
         """Sanitize, dispatch and record every submission, keeping every worker fed."""
         self.errors = []
         todo = iter(sorted(self.assignments.items()))
-        pool = self.executor()
+        env = kernel_env(dict(os.environ, NBGRADER_EXECUTION="autograde"), self.limits())
+        pool = self.executor(env)
         if self.progress is not None:
             self.progress.note(self.limits_line())
-        env = kernel_env(dict(os.environ, NBGRADER_EXECUTION="autograde"), self.limits())
         pending: dict[int, dict] = {}
         key = 0
         exhausted = False

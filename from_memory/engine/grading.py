@@ -29,6 +29,8 @@ from from_memory.engine.status import STATUS_FILE, Outcome, read_status, save_st
 
 __all__ = ["STATUS_FILE", "Outcome", "autograde", "nbgrader_app", "read_status"]
 
+skip_slow_unused_imports()  # before anything here imports nbformat (through nbgrader or nbconvert)
+
 
 def nbgrader_app(course_root, argv=(), verbose=False):
     """nbgrader's ``AutogradeApp``, configured from ``course_root`` as ``nbgrader autograde`` would be."""

@@ -25,11 +25,13 @@ QUEUE_AHEAD = 1
 GRACE = 30
 
 
-def _serve(conn, config, limits) -> None:
+def _serve(conn, config, limits, env) -> None:
     """A worker: run jobs from ``conn`` until it sends None; report ("running", key, pid) then a Result."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's business
     sandbox.adopt_orphans()  # what a kernel leaves running becomes ours, and is killed below
     runner = Runner(config, limits)
+    if env is not None:
+        runner.warm_up(env)  # the warm template starts while the first submissions are sanitized
     waiting: deque[Job] = deque()
     closing = False
     while True:
@@ -53,11 +55,11 @@ def _serve(conn, config, limits) -> None:
 
 
 class LocalPool:
-    def __init__(self, jobs: int, config, limits):
+    def __init__(self, jobs: int, config, limits, env: dict | None = None):
         import multiprocessing
 
         self.ctx = multiprocessing.get_context("fork")
-        self.args = (config, limits)
+        self.args = (config, limits, env)
         self.limit = limits.notebook_timeout
         self.workers = [self._spawn() for _ in range(jobs)]
         self.backlog: deque[Job] = deque()

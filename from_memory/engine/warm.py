@@ -170,6 +170,7 @@ _lock = threading.Lock()
 _template: Template | None = None
 _owner: int | None = None  # the pid that started _template (a fork of this process has none)
 _failure = ""  # why the template of this process could not start; not tried again
+_env: dict | None = None  # the environment the template starts with (its kernels' variables read at start)
 
 
 def template() -> Template:
@@ -184,15 +185,27 @@ def template() -> Template:
             if _failure:
                 raise TemplateError(_failure)
             try:
-                _template = Template()
+                _template = Template(_env)
             except TemplateError as error:
                 _failure = str(error)
                 raise
         return _template
 
 
-def start_template() -> int | None:
-    """Start this process's template now (not with its first kernel); its pid, or None."""
+def start_template(env: dict | None = None) -> int | None:
+    """Start this process's template now (not with its first kernel); its pid, or None.
+
+    ``env`` is the environment it starts with (default: this process's); kernels whose
+    variables read only at start (``MPLCONFIGDIR``, ``PYTHON*``, ...) differ from it are
+    started fresh, so give it the kernels' environment.
+    """
+    global _env
+    with _lock:
+        if env is not None and env != _env:
+            _env = dict(env)
+            if _template is not None and _owner == os.getpid():
+                _template.stop()
+                globals()["_template"] = None
     try:
         return template().pid
     except TemplateError:

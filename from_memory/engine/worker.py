@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from from_memory.engine.launch import Launch, Sandbox
 
+WARM = "from-memory-warm"
 STDERR_TAIL = 2000  # characters of a failed kernel's stderr kept for the instructor
 START_ATTEMPTS = 3  # a kernel that dies before running a cell is started again, this many times in all
 
@@ -255,7 +256,15 @@ class Runner:
         self.config, self.limits = config, limits
         self.ahead: dict[str, KernelRun] = {}
 
+    def warm_up(self, env: dict) -> None:
+        """Start the warm template (once) with the kernels' variables, when kernels are forked warm."""
+        if self.limits.provisioner == WARM:
+            from from_memory.engine import warm
+
+            warm.start_template(kernel_env(env, self.limits))
+
     def start(self, path: str, env: dict) -> KernelRun:
+        self.warm_up(env)
         return KernelRun(path, self.config, self.limits, env)
 
     def prestart(self, job: Job) -> None:
@@ -264,7 +273,14 @@ class Runner:
             self.ahead[job.paths[0]] = self.start(job.paths[0], job.env)
 
     def pids(self) -> set:
-        return {k.pid for k in self.ahead.values() if k.pid}
+        """The processes this runner keeps: kernels started ahead, and the warm template."""
+        kept = {k.pid for k in self.ahead.values() if k.pid}
+        if self.limits.provisioner == WARM:
+            from from_memory.engine import warm
+
+            if warm._template is not None:
+                kept.add(warm._template.pid)
+        return kept
 
     def run(self, job: Job, on_start=None) -> Result:
         """Each notebook of ``job`` in order; stops at the first that fails."""
@@ -295,3 +311,7 @@ class Runner:
             kernel.kill()
             kernel.close()
         self.ahead.clear()
+        if self.limits.provisioner == WARM:
+            from from_memory.engine import warm
+
+            warm.stop_template()

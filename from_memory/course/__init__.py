@@ -193,8 +193,8 @@ def require_submissions(root: Path, names: list[str], student: str | None = None
         return
     if not any(students(root, n) for n in names):
         raise CourseError(
-            f"submitted/ holds no submissions of {', '.join(names)}: collect them into "
-            f"submitted/<student>/<ps>/ (or run `from-memory demo` for the demo class)"
+            f"submitted/ holds no submissions of {', '.join(names)}: collect them with "
+            f"`from-memory collect {names[0]} --exchange` (or `--zip FILE.zip --lms canvas`)"
         )
 
 
@@ -247,69 +247,11 @@ def _gradebook_assignments(root: Path) -> set[str] | None:
         return None
 
 
-def feedback(
-    course_root=".", assignments=None, *, jobs: int | None = None, verbose: bool = False
-) -> list[Path]:
-    """``nbgrader generate_feedback --force`` per autograded assignment, ``jobs`` at a time.
+def export_grades(course_root=".", *, force: bool = False, verbose: bool = False) -> Path:
+    """``nbgrader export`` to ``reports/grades.csv`` (see :mod:`from_memory.course.export`)."""
+    from from_memory.course.export import export
 
-    Feedback only reads the gradebook, so assignments run side by side. Returns the
-    feedback HTML files.
-    """
-    root = Path(course_root).resolve()
-    names = choose_assignments(root, assignments)
-    graded = [n for n in names if list((root / "autograded").glob(f"*/{n}/*.ipynb"))]
-    if not graded:
-        raise CourseError(
-            f"nothing autograded yet for {', '.join(names)}: run `from-memory autograde` first"
-        )
-    jobs = max(1, int(jobs or os.cpu_count() or 1))
-    command = [
-        sys.executable,
-        "-c",
-        _NBGRADER_MAIN,
-        ",".join(SLOW_UNUSED_MODULES),
-        "generate_feedback",
-    ]
-    running: list[tuple[str, subprocess.Popen]] = []
-    failures = []
-
-    def reap(name, process):
-        out, _ = process.communicate()
-        if verbose:
-            sys.stderr.write(out)
-        if process.returncode != 0:
-            failures.append(f"`nbgrader generate_feedback {name}` failed: {last_error_line(out)}")
-
-    for name in graded:
-        if len(running) >= jobs:
-            reap(*running.pop(0))
-        process = subprocess.Popen(
-            [*command, name, "--force"],
-            cwd=root,
-            env=environment(root),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        running.append((name, process))
-    for name, process in running:
-        reap(name, process)
-    if failures:
-        raise CourseError(failures[0] + " (rerun with -v to see nbgrader's log)")
-    return sorted((root / "feedback").glob("*/*/*.html"))
-
-
-def export_grades(course_root=".", *, verbose: bool = False) -> Path:
-    """``nbgrader export`` to ``reports/grades.csv``: one row per student and assignment."""
-    root = Path(course_root).resolve()
-    # A gradebook elsewhere (nbgrader_config.py reads FROM_MEMORY_DB_URL) is nbgrader's to find.
-    if not (root / "gradebook.db").is_file() and not os.environ.get("FROM_MEMORY_DB_URL"):
-        raise CourseError(
-            "no gradebook.db yet: run `from-memory release` and `from-memory autograde` first"
-        )
-    (root / GRADES_CSV).parent.mkdir(parents=True, exist_ok=True)
-    run_nbgrader(root, "export", f"--to={GRADES_CSV}", verbose=verbose)
-    return root / GRADES_CSV
+    return export(course_root, "plain", force=force, verbose=verbose)
 
 
 COURSE_ID = "from-memory"  # as nbgrader_config.py names the course

@@ -11,7 +11,6 @@ import argparse
 import inspect
 import os
 import sys
-import time
 from pathlib import Path
 
 from from_memory import course
@@ -29,9 +28,64 @@ def _default(function, name):
 
 
 def cmd_release(args) -> int:
-    released = course.release(args.root, args.assignments, verbose=args.verbose)
-    for nb in released:
-        print(f"released {nb.relative_to(args.root)}")
+    from from_memory.course.due import release_term
+
+    for line in release_term(
+        args.root, args.assignments, due=args.due, exchange=args.exchange, verbose=args.verbose
+    ):
+        print(line)
+    return 0
+
+
+def cmd_roster(args) -> int:
+    from from_memory.course.roster import import_roster
+
+    students = import_roster(args.root, args.file, verbose=args.verbose)
+    print(f"{len(students)} students in the gradebook from {args.file}")
+    return 0
+
+
+def cmd_collect(args) -> int:
+    from from_memory.course import collect
+
+    if (args.zip is None) == (not args.exchange):
+        raise CourseError("say where from: --exchange, or --zip FILE.zip (see `from-memory collect --help`)")
+    if args.exchange:
+        done = collect.collect_exchange(args.root, args.assignment, verbose=args.verbose)
+    else:
+        done = collect.collect_zip(
+            args.root, args.assignment, args.zip, lms=args.lms, pattern=args.pattern,
+            verbose=args.verbose,
+        )
+    for line in done.lines():
+        print(line)
+    print(f"{len(done.students)} submission(s) of {args.assignment} in submitted/")
+    if done.unmatched:
+        _error(
+            f"{len(done.unmatched)} file(s) match no student (listed above): add them to the roster "
+            f"(`{PROG} roster import FILE.csv`) and collect again"
+        )
+        return 1
+    return 0
+
+
+def cmd_manual(args) -> int:
+    from from_memory.course.manual import serve
+
+    return serve(args.root, port=args.port)
+
+
+def cmd_status(args) -> int:
+    from from_memory.course.status import class_status, table
+
+    print(table(class_status(args.root)))
+    return 0
+
+
+def cmd_export(args) -> int:
+    from from_memory.course.export import export
+
+    print(f"{args.lms} grades: {export(args.root, args.lms, force=args.force, verbose=args.verbose)}")
     return 0
 
 
@@ -72,8 +126,22 @@ def _print_outcomes(outcomes) -> int:
 
 
 def cmd_feedback(args) -> int:
-    files = course.feedback(args.root, args.assignments, jobs=args.jobs, verbose=args.verbose)
-    print(f"{len(files)} feedback file(s) in {args.root / 'feedback'}")
+    from from_memory.course import handback
+
+    done = handback.feedback(
+        args.root, args.assignments, partial=args.partial, jobs=args.jobs, verbose=args.verbose
+    )
+    for line in done.lines():
+        print(line)
+    print(f"{len(done.files)} feedback file(s) in {args.root / 'feedback'}", end="")
+    print(f"; {len(done.held)} held back (grade them with `{PROG} manual`, or pass --partial)"
+          if done.held else "")
+    if args.release:
+        for ps in handback.release_feedback(args.root, args.assignments, verbose=args.verbose):
+            print(f"released the feedback of {ps} to the exchange")
+    if args.zip:
+        for path in handback.zip_feedback(args.root, args.assignments):
+            print(f"feedback archive: {path}")
     return 0
 
 
@@ -94,7 +162,7 @@ def cmd_verify(args) -> int:
 def cmd_grades(args) -> int:
     from from_memory.course.verify import add_flag_column
 
-    path = course.export_grades(args.root, verbose=args.verbose)
+    path = course.export_grades(args.root, force=args.force, verbose=args.verbose)
     add_flag_column(args.root)
     print(f"grades: {path}")
     return 0
@@ -120,64 +188,10 @@ def _write_report(root: Path) -> Path:
         raise
 
 
-def _generate_demo_class(root: Path):
-    try:
-        from from_memory.examples.demo_class import generate
-    except ImportError:
-        raise CourseError(
-            "the demo class is not available in this version (no from_memory.examples.demo_class.generate)"
-        ) from None
-    return generate(root)
-
-
 def cmd_demo(args) -> int:
+    from from_memory.course.demo import demo
+
     return demo(args.root, jobs=args.jobs, verbose=args.verbose)
-
-
-def demo(course_root, *, jobs: int | None = None, verbose: bool = False) -> int:
-    """The whole loop on the demo class: release, hand in, autograde, verify, feedback, grades, report."""
-    from from_memory.engine.grading import autograde
-
-    root = Path(course_root).resolve()
-    started = time.monotonic()
-
-    def step(text):
-        print(f"[{time.monotonic() - started:5.1f} s] {text}", flush=True)
-
-    step("release: nbgrader generate_assignment for every assignment")
-    released = course.release(root, verbose=verbose)
-    step(f"  -> {len(released)} notebooks in {root / 'release'}")
-    step("demo class: writing the students' submissions")
-    _generate_demo_class(root)
-    step(f"  -> {len(course.students(root))} students in {root / 'submitted'}")
-    step("autograde: executing every submission (in parallel), recording grades")
-    outcomes = autograde(root, jobs=jobs, force=True, verbose=verbose)
-    failed = [o for o in outcomes if o.failed]
-    for o in failed:
-        print(f"  flagged {o.line()}")
-    step(
-        f"  -> {len(outcomes) - len(failed)} graded, {len(failed)} flagged, in {root / 'autograded'}"
-        f" and {root / 'gradebook.db'}"
-    )
-    step("verify: structure, static scan and a clean re-check of every submission")
-    from from_memory.course.verify import add_flag_column, verify
-
-    checked = verify(root, jobs=jobs)
-    for result in checked:
-        if result.flagged:
-            print(f"  {result.line()}")
-    step(
-        f"  -> {sum(r.flagged for r in checked)} of {len(checked)} notebooks flagged, in {root / 'reports'}"
-    )
-    step("feedback: one HTML page per graded notebook")
-    files = course.feedback(root, jobs=jobs, verbose=verbose)
-    step(f"  -> {len(files)} pages in {root / 'feedback'}")
-    step("grades: nbgrader export")
-    step(f"  -> {course.export_grades(root, verbose=verbose)}")
-    add_flag_column(root)
-    step("report: the class report")
-    step(f"  -> {_write_report(root)}")
-    return 0
 
 
 # --- the parser ----------------------------------------------------------------------
@@ -187,6 +201,19 @@ EXAMPLES = {
 examples:
   from-memory release                    # every assignment in source/
   from-memory release ps1_forward ps2_backprop
+  from-memory release ps3_alpha --due '2025-10-20 17:00 Europe/London' --exchange
+""",
+    "roster": """\
+examples:
+  from-memory roster import canvas_gradebook_export.csv
+  from-memory roster import moodle_participants.csv
+""",
+    "collect": """\
+examples:
+  from-memory collect ps3_alpha --exchange          # what students submitted in JupyterLab
+  from-memory collect ps3_alpha --zip submissions.zip --lms canvas
+  from-memory collect ps3_alpha --zip ps3.zip --lms moodle
+  from-memory collect ps3_alpha --zip ps3.zip --pattern '(?P<student_id>[^_/]+)_(?P<file_id>ps3.*)'
 """,
     "autograde": """\
 examples:
@@ -196,14 +223,31 @@ examples:
   from-memory autograde --scheduler tcp://10.0.0.5:8786     # on a Dask cluster
   from-memory autograde --db postgresql://grader@dbhost/course   # gradebook on PostgreSQL
 """,
+    "manual": """\
+examples:
+  from-memory manual                     # prints http://127.0.0.1:PORT/formgrader?token=...
+  from-memory manual --port 8890
+""",
+    "status": """\
+examples:
+  from-memory status                     # per assignment: graded, failed, flagged, waiting
+""",
     "feedback": """\
 examples:
-  from-memory feedback                   # HTML feedback for everything autograded
-  from-memory feedback ps1_forward
+  from-memory feedback                   # pages for every completely graded submission
+  from-memory feedback ps3_alpha --partial   # also those with answers waiting (labelled)
+  from-memory feedback ps3_alpha --release   # and put them in the exchange for students
+  from-memory feedback --zip             # and reports/<ps>_feedback.zip for LMS upload
 """,
     "grades": """\
 examples:
   from-memory grades                     # -> reports/grades.csv
+  from-memory grades --force             # even if the new file has fewer scored rows
+""",
+    "export": """\
+examples:
+  from-memory export --lms canvas        # -> reports/canvas_grades.csv (Canvas gradebook import)
+  from-memory export --lms plain         # -> reports/grades.csv
 """,
     "report": """\
 examples:
@@ -216,7 +260,7 @@ examples:
 """,
     "demo": """\
 examples:
-  from-memory demo                       # release, demo class, autograde, verify, feedback, grades, report
+  from-memory demo                       # a whole term on the demo class, in demo/
   from-memory demo --jobs 2 -v
 """,
 }
@@ -289,9 +333,26 @@ def build_parser() -> argparse.ArgumentParser:
     p = add(
         "release",
         cmd_release,
-        "Generate release/ from source/ (nbgrader generate_assignment --force).",
+        "Generate release/ from source/ (nbgrader generate_assignment --force), record due dates.",
         assignments=True,
     )
+    p.add_argument("--due", metavar="WHEN", help="due date of these assignments, 'YYYY-MM-DD HH:MM TZ'"
+                   " (default: c.Deadlines.due of nbgrader_config.py)")
+    p.add_argument("--exchange", action="store_true",
+                   help="also put them in nbgrader's exchange for students to fetch")
+
+    p = add("roster", cmd_roster, "Import the class roster from an LMS export (Canvas, Moodle, plain CSV).")
+    p.add_argument("action", choices=["import"], help="what to do with the roster")
+    p.add_argument("file", type=Path, metavar="FILE.csv", help="the LMS's class list, as CSV")
+
+    p = add("collect", cmd_collect, "Collect submissions into submitted/: from the exchange or an LMS zip.")
+    p.add_argument("assignment", metavar="PS", help="the assignment handed in")
+    p.add_argument("--exchange", action="store_true", help="from nbgrader's exchange (nbgrader collect)")
+    p.add_argument("--zip", type=Path, metavar="FILE.zip", help="from an LMS download (nbgrader zip_collect)")
+    p.add_argument("--lms", choices=["canvas", "moodle"], help="the LMS that named the files in the zip")
+    p.add_argument("--pattern", metavar="REGEX",
+                   help="your own file-name pattern: (?P<file_id>...) and (?P<student_id>...), "
+                   "(?P<lms_id>...) or (?P<name>...)")
 
     p = add(
         "autograde", cmd_autograde, "Execute and grade submitted/ notebooks in parallel.", assignments=True
@@ -321,9 +382,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the notebooks on this Dask scheduler (e.g. tcp://10.0.0.5:8786) instead of local processes",
     )
 
+    p = add("manual", cmd_manual, "Serve nbgrader's formgrader for this course, to grade by hand.")
+    p.add_argument("--port", type=_positive_int, default=None, help="port (default: a free one)")
+    add("status", cmd_status, "Show per assignment: graded, failed, flagged, answers waiting.")
+
     p = add(
-        "feedback", cmd_feedback, "Generate HTML feedback for autograded notebooks.", assignments=True
+        "feedback", cmd_feedback, "Generate HTML feedback for graded submissions.", assignments=True
     )
+    p.add_argument("--partial", action="store_true",
+                   help="also for submissions with answers waiting for grading (labelled as such)")
+    p.add_argument("--release", action="store_true",
+                   help="put the feedback in the exchange (nbgrader release_feedback)")
+    p.add_argument("--zip", action="store_true",
+                   help="write reports/<ps>_feedback.zip, a file per student named for LMS upload")
 
     p = add(
         "verify",
@@ -333,13 +404,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--student", metavar="S", help="verify only this student")
 
-    add(
+    p = add(
         "grades",
         cmd_grades,
         "Export the gradebook to reports/grades.csv (a row per student and assignment).",
     )
+    p.add_argument("--force", action="store_true", help="replace a file with more scored rows")
+    p = add("export", cmd_export, "Export grades for an LMS (Canvas import CSV) or as a plain CSV.")
+    p.add_argument("--lms", choices=["canvas", "plain"], default="plain", help="the format")
+    p.add_argument("--force", action="store_true", help="replace a file with more scored rows")
     add("report", cmd_report, "Write the class report (reports/class_report.html).")
-    add("demo", cmd_demo, "Run the whole pipeline on the demo class.")
+    add("demo", cmd_demo, "Play a whole term on the demo class, in a course of its own (demo/).")
     return parser
 
 

@@ -225,7 +225,7 @@ examples:
 """,
     "manual": """\
 examples:
-  from-memory manual                     # prints http://127.0.0.1:PORT/formgrader?token=...
+  from-memory manual                     # prints the formgrader's address, with its token
   from-memory manual --port 8890
 """,
     "status": """\

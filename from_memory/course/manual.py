@@ -6,7 +6,7 @@ a fresh token, and prints the formgrader's address. Scores and comments given th
 stored in the gradebook and survive ``autograde --force``.
 
     server = start_formgrader(".", port=8890)     # a running server (subprocess.Popen)
-    print(server.url)                              # http://127.0.0.1:8890/formgrader?token=...
+    print(server.url)                              # http://127.0.0.1:8890/login?next=%2Fformgrader&token=...
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,7 +40,11 @@ class Server:
 
     @property
     def url(self) -> str:
-        return f"{self.base}/formgrader?token={self.token}"
+        return self.login_url("/formgrader")
+
+    def login_url(self, path: str) -> str:
+        """An address that logs the browser in (the formgrader's pages alone do not) and opens ``path``."""
+        return f"{self.base}/login?next={urllib.parse.quote(path, safe='')}&token={self.token}"
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -59,7 +64,6 @@ def free_port() -> int:
 
 def start_formgrader(
     course_root=".", *, port: int | None = None, token: str | None = None, wait: float = 120.0,
-    extra_env: dict | None = None,
 ) -> Server:
     """Start JupyterLab with the formgrader for the course; return once it answers."""
     from from_memory.course.collect import ensure_exchange
@@ -68,34 +72,56 @@ def start_formgrader(
     root = Path(course_root).resolve()
     require_gradebook(root)
     ensure_exchange(root)  # the formgrader warns on its home page when the exchange is missing
-    port = port or free_port()
-    token = token or secrets.token_hex(16)
     log = root / "reports" / "formgrader.log"
     log.parent.mkdir(parents=True, exist_ok=True)
-    command = [
-        sys.executable, "-m", "jupyterlab", "--no-browser", f"--ServerApp.ip={HOST}",
-        f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
-        f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
-        "--ServerApp.allow_root=True", "--LabApp.news_url=",
-        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-    ]
-    env = {**course.environment(root), **(extra_env or {})}
-    with log.open("w") as out:
-        process = subprocess.Popen(command, cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT)
-    server = Server(process, port, token, log)
+    return start_jupyter(root, log, port=port, token=token, wait=wait, env=course.environment(root))
+
+
+def start_jupyter(
+    folder: Path, log: Path, *, port=None, token=None, wait: float = 120.0, env=None
+) -> Server:
+    """JupyterLab serving ``folder`` on this machine only; a port taken meanwhile is retried."""
+    token = token or secrets.token_hex(16)
+    for attempt in range(5):
+        chosen = port or free_port()
+        command = [
+            sys.executable, "-m", "jupyterlab", "--no-browser", f"--ServerApp.ip={HOST}",
+            f"--ServerApp.port={chosen}", "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={folder}",
+            "--ServerApp.allow_root=True", "--LabApp.news_url=",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        ]
+        with log.open("w") as out:
+            process = subprocess.Popen(
+                command, cwd=folder, env=env, stdout=out, stderr=subprocess.STDOUT
+            )
+        server = Server(process, chosen, token, log)
+        try:
+            wait_until_up(server, wait)
+            return server
+        except CourseError:
+            server.stop()
+            taken = "is not available" in log.read_text(errors="replace")
+            if port is not None or not taken or attempt == 4:
+                raise
+    raise AssertionError("unreachable")
+
+
+def wait_until_up(server: Server, wait: float = 120.0) -> None:
+    """Return once the Jupyter server answers; CourseError if it exits or stays silent."""
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
-        if process.poll() is not None:
+        if server.process.poll() is not None:
             raise CourseError(
-                f"the formgrader's server stopped at start-up (exit {process.returncode}): see {log}"
+                f"the Jupyter server stopped at start-up (exit {server.process.returncode}): "
+                f"see {server.log}"
             )
         try:
-            with urllib.request.urlopen(f"{server.base}/api/status?token={token}", timeout=5):
-                return server
+            with urllib.request.urlopen(f"{server.base}/api/status?token={server.token}", timeout=5):
+                return
         except OSError:
-            time.sleep(0.3)
-    server.stop()
-    raise CourseError(f"the formgrader did not answer within {wait:g} s: see {log}")
+            time.sleep(0.3)  # polling interval
+    raise CourseError(f"the Jupyter server did not answer within {wait:g} s: see {server.log}")
 
 
 def serve(course_root=".", *, port: int | None = None) -> int:

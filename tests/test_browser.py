@@ -77,7 +77,15 @@ def term(tmp_path, monkeypatch):
 
 def student_lab(home: Path) -> Server:
     """The student's own JupyterLab, in their home folder (its nbgrader_config.py)."""
-    env = {**os.environ, "JUPYTER_DATA_DIR": str(home.parent / "student-data")}
+    settings = home.parent / "student-settings"
+    news = settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+    news.parent.mkdir(parents=True)
+    news.write_text('{"fetchNews": "false"}')  # no "Jupyter news?" toast over the page
+    env = {
+        **os.environ,
+        "JUPYTER_DATA_DIR": str(home.parent / "student-data"),
+        "JUPYTERLAB_SETTINGS_DIR": str(settings),
+    }
     return start_jupyter(home, home.parent / "student-lab.log", env=env, wait=LONG / 1000)
 
 
@@ -115,8 +123,6 @@ def test_does_a_term_played_in_the_browser_reach_the_student(term, tmp_path):
         try:
             page = browser.new_page()
             page.set_default_timeout(LONG)
-            news = page.get_by_text("Would you like to get notified about official Jupyter news?")
-            page.add_locator_handler(news, lambda: page.get_by_role("button", name="No", exact=True).click())
             base, token = lab.base, lab.token
             # -- the student fetches the assignment from nbgrader's assignment list
             page.goto(f"{base}/lab?token={token}")
@@ -158,9 +164,11 @@ def test_does_a_term_played_in_the_browser_reach_the_student(term, tmp_path):
             grader.set_default_timeout(LONG)
             grader.goto(formgrader.login_url(f"/formgrader/submissions/{submission}/"))
             score = grader.locator(f"input.score#{answer}")
-            score.wait_for()
-            score.fill(f"{points:g}")
-            score.press("Tab")
+            # the page's grade views are ready once they mark the answer as needing a person
+            grader.locator(f"input.score.needs_manual_grade#{answer}").wait_for()
+            with grader.expect_response(lambda r: "/formgrader/api/grade/" in r.url and r.ok):
+                score.fill(f"{points:g}")
+                score.press("Tab")
             grader.locator(f"#{answer}-comment").fill("Clear and right: a large alpha overshoots.")
             grader.locator(f"#{answer}-comment").press("Tab")
             _wait_for_manual_score(course, answer, points)
@@ -177,8 +185,9 @@ def test_does_a_term_played_in_the_browser_reach_the_student(term, tmp_path):
             link = submitted.get_by_text("view feedback")
             link.wait_for()
             snap(page, shots, "5-student-feedback-fetched")
-            link.first.click()  # JupyterLab opens the page in a tab of its own
-            body = page.frame_locator("iframe").last.locator("body")
+            link.first.click()  # the file browser goes to the fetched feedback folder
+            page.locator(".jp-DirListing-item", has_text=f"{PS}.html").dblclick()
+            body = page.frame_locator(".jp-HTMLViewer iframe").last.locator("body")
             body.get_by_text("Score").first.wait_for()
             text = body.inner_text()
             snap(page, shots, "6-student-feedback")

@@ -90,7 +90,7 @@ def _float(text) -> float:
 
 
 def _number(x: float) -> str:
-    return f"{x:g}"
+    return str(round(float(x), 6))  # as nbgrader's own export writes them: 3.0, 0.8
 
 
 class GradesCsv(ExportPlugin):

@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-stamp
 # nbgrader runs `alembic` in a subprocess on a fresh gradebook: the venv's bin/ must be on PATH.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: install demo test test-slow test-postgres bench bench-scale reference release clean bench-oracle mutation adversarial
+.PHONY: install demo test test-slow test-browser test-postgres bench bench-scale reference release clean bench-oracle mutation adversarial
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,13 @@ test: $(STAMP)
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -m slow
+
+# A term played in headless chromium: Playwright from PyPI, Debian's chromium.
+test-browser: $(STAMP)
+	$(BIN)/python -c "import playwright" 2>/dev/null || $(BIN)/python -m pip install --quiet -e '.[test,scale,browser]'
+	test -x /usr/bin/chromium || { \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); $$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium; }
+	$(BIN)/python -m pytest -m browser
 
 # A real PostgreSQL server (Debian's packages) in a temporary folder, as the gradebook.
 test-postgres: $(STAMP)
@@ -56,5 +63,5 @@ release: $(STAMP)
 	$(BIN)/from-memory release
 
 clean:
-	rm -rf $(VENV) gradebook.db feedback reports .pytest_cache
+	rm -rf $(VENV) gradebook.db feedback reports .pytest_cache demo
 	find autograded -mindepth 1 ! -name README.md -delete

@@ -52,4 +52,23 @@ c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
     "from_memory.course.hide_tests.HideHiddenTests",
+    # with `from-memory feedback --partial`: answers not graded yet are labelled as such
+    "from_memory.course.handback.LabelWaitingAnswers",
 ]
+
+# Students hand in through nbgrader's exchange (JupyterLab's Assignments tab): this course's
+# exchange/ folder, or the shared folder of a JupyterHub named by FROM_MEMORY_EXCHANGE.
+c.Exchange.root = os.path.join(
+    os.path.dirname(os.path.abspath(__file__)),
+    os.environ.get("FROM_MEMORY_EXCHANGE", "exchange"),
+)
+
+# Due dates, written 'YYYY-MM-DD HH:MM TZ'; `from-memory release` records them in the
+# gradebook (or `from-memory release PS --due '...'` for the assignments it releases).
+c.Deadlines.due = {}  # e.g. {"ps1_forward": "2025-10-06 17:00 Europe/London"}
+
+# Late work: nbgrader's late-submission step with this kit's policy, a share of the
+# notebook's score per day late (or part of a day) after a grace period.
+c.AssignLatePenalties.plugin_class = "from_memory.course.due.LatePenalty"
+c.LatePenalty.percent_per_day = 10
+c.LatePenalty.grace_minutes = 15

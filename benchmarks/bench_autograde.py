@@ -1,17 +1,24 @@
-"""Autograde one class three ways and compare: stock nbgrader, ours, and bare execution.
+"""Autograde one class four ways and compare: stock nbgrader, ours, bare execution, the floor.
 
-1. stock: ``nbgrader autograde <ps>``, one command per problem set, serial, as shipped;
+1. stock: ``nbgrader autograde <ps>``, one command per problem set, serial, as shipped
+   (``FROM_MEMORY_STOCK_AUTOGRADE=1``: the checks judged in the kernel);
 2. ours: ``from-memory autograde --jobs N`` (all problem sets in one command);
 3. plain: the same notebooks executed by nbclient alone (a fresh kernel each, N at a
-   time, no nbgrader, no gradebook): the floor any autograder pays.
+   time, no nbgrader, no gradebook);
+4. floor: the same notebooks' cells executed in forks of one warm interpreter with numpy,
+   matplotlib, the kernel side and the judge imported (:mod:`floor`): what grading would
+   cost with zero overhead.
 
 Stock and ours start from identical fresh copies (config, source/, release/, the class's
 submitted/ and a gradebook holding only the released assignments) and must end with
-identical grades (checked). Plain runs the notebooks stock autograded (the students'
-code with the tests restored, so the very same code). The class is the demo class
-(``submitted/*/*`` of this course) when there is one, else a small class made with the
-submission factory. The last line is ``speedup: X.XX  overhead: Y%``: speedup is stock
-wall clock over ours; overhead is ours over plain, per notebook.
+identical grades (checked). Plain and floor run the notebooks stock autograded (the
+students' code with the tests restored, so the very same code). The class is the demo
+class (``submitted/*/*`` of this course) when there is one, else a small class made with
+the submission factory. Then, per notebook, where ours spends CPU (kernel start, the
+instructor's setup cells with their imports, the student's cells, the checks in the
+kernel, the judge in the grader, sanitizing and recording). The last line is
+``speedup: X.XX  overhead: Y%``: speedup is stock wall clock over ours; overhead is ours
+over the floor, CPU per notebook.
 
     python benchmarks/bench_autograde.py                     # jobs = number of CPUs
     python benchmarks/bench_autograde.py --jobs 2 --students 6
@@ -20,6 +27,7 @@ wall clock over ours; overhead is ours over plain, per notebook.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import shutil
@@ -54,12 +62,12 @@ def make_class(base: Path, students: int | None) -> str:
     return f"factory class ({count} students, half passes_all, half blank)"
 
 
-def timed(command, cwd) -> tuple[float, float, subprocess.CompletedProcess]:
-    """(wall seconds, CPU seconds of it and its children, result) of a command."""
+def timed(command, cwd, env=None) -> tuple[float, float, subprocess.CompletedProcess]:
+    """(wall seconds, CPU seconds of it and all it started, result) of a command."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(
-        command, cwd=cwd, env=course.environment(), capture_output=True, text=True, check=False
+        command, cwd=cwd, env=env or course.environment(), capture_output=True, text=True, check=False
     )
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -81,6 +89,25 @@ def course_settings(root: Path) -> dict:
     code = compile((root / "nbgrader_config.py").read_text(), "nbgrader_config.py", "exec")
     exec(code, {"get_config": lambda: config})  # noqa: S102 - the course's config, run as nbgrader does
     return config
+
+
+def floor_of(notebooks: list[str], jobs: int) -> float:
+    """CPU seconds of the floor (:mod:`floor`), measured in a process of its own."""
+    code = (f"import sys, json; sys.path.insert(0, {str(ROOT / 'benchmarks')!r}); import floor; "
+            f"print(json.dumps(floor.floor(json.loads(sys.argv[1]), {jobs})))")
+    env = {**course.environment(), "FROM_MEMORY_ITERATIONS": "3000", "NBGRADER_EXECUTION": "autograde"}
+    done = subprocess.run([sys.executable, "-c", code, json.dumps(notebooks)], env=env,
+                          capture_output=True, text=True, check=True)
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+def breakdown(root: Path) -> dict[str, float]:
+    """Mean CPU seconds per graded notebook by part, from the engine's status file."""
+    from from_memory.engine.status import read_status
+
+    rows = [o.cpu for o in read_status(root).values() if o.status == "graded" and o.cpu]
+    names = ("start", "setup", "student", "checks", "judge", "record")
+    return {name: sum(r.get(name, 0.0) for r in rows) / max(len(rows), 1) for name in names}
 
 
 def _execute_plain(args) -> float:
@@ -152,9 +179,10 @@ def main(argv=None) -> int:
             flush=True,
         )
 
+        stock_env = {**course.environment(), "FROM_MEMORY_STOCK_AUTOGRADE": "1"}
         stock_wall = stock_cpu = 0.0
         for ps in names:
-            wall, cpu, _ = timed([str(BIN / "nbgrader"), "autograde", ps], stock)
+            wall, cpu, _ = timed([str(BIN / "nbgrader"), "autograde", ps], stock, env=stock_env)
             stock_wall, stock_cpu = stock_wall + wall, stock_cpu + cpu
         print(
             f"stock  nbgrader autograde (serial, {len(names)} commands): {stock_wall:7.1f} s wall "
@@ -197,19 +225,21 @@ def main(argv=None) -> int:
             f"plain  nbclient, {args.jobs} at a time:              {plain_wall:7.1f} s wall "
             f"{plain_cpu:7.1f} s CPU  {60 * len(notebooks) / plain_wall:6.1f} notebooks/min"
         )
+        floor_cpu = floor_of(notebooks, args.jobs)
+        print(f"floor  cells in forks of a warm interpreter:       {floor_cpu:7.1f} s CPU")
 
-        per_ours, per_plain = ours_wall / n, plain_wall / len(notebooks)
-        overhead = (per_ours - per_plain) / per_plain
-        cpu_ours, cpu_plain = ours_cpu / n, plain_cpu / len(notebooks)
-        print(
-            f"per notebook, wall: ours {per_ours:.3f} s, plain {per_plain:.3f} s, "
-            f"overhead {1000 * (per_ours - per_plain):+.0f} ms ({100 * overhead:+.0f}%)"
-        )
-        print(
-            f"per notebook, CPU:  ours {cpu_ours:.3f} s, plain {cpu_plain:.3f} s, "
-            f"overhead {1000 * (cpu_ours - cpu_plain):+.0f} ms ({100 * (cpu_ours - cpu_plain) / cpu_plain:+.0f}%); "
-            f"stock {stock_cpu / n:.3f} s"
-        )
+        per = {"stock": stock_cpu / n, "ours": ours_cpu / n, "plain": plain_cpu / len(notebooks),
+               "floor": floor_cpu / len(notebooks)}
+        print("per notebook, CPU: " + ", ".join(f"{k} {v:.3f} s" for k, v in per.items()))
+        parts = breakdown(ours)
+        print("ours, per notebook, CPU by part: " + ", ".join(f"{k} {v:.3f} s" for k, v in parts.items())
+              + f"; the rest (grading workers, nbclient, process starts) "
+              f"{per['ours'] - sum(parts.values()):.3f} s")
+        print(f"ratios: speedup {stock_wall / ours_wall:.2f}x over stock (target >= 5); "
+              f"CPU ours/plain {per['ours'] / per['plain']:.2f} (target <= 0.5); "
+              f"ours/floor {per['ours'] / per['floor']:.2f} (target <= 1.5); "
+              f"load average now {os.getloadavg()[0]:.1f}")
+        overhead = (per["ours"] - per["floor"]) / per["floor"]
         print(f"speedup: {stock_wall / ours_wall:.2f}  overhead: {100 * overhead:.0f}%")
         return 0
     finally:

@@ -141,7 +141,7 @@ def course(tmp_path_factory):
 
 @pytest.fixture
 def results(course, monkeypatch):
-    monkeypatch.setattr(report, "_known_hints", lambda: {HINT: SLUG})
+    monkeypatch.setattr(report.reading, "_known_hints", lambda: {HINT: SLUG})
     return {a.name: a for a in report.collect(course)}
 
 
@@ -228,7 +228,7 @@ def test_is_a_stderr_only_failure_explained_by_its_first_line(results):
 
 
 def test_does_write_report_embed_one_png_per_chart(course, monkeypatch):
-    monkeypatch.setattr(report, "_known_hints", lambda: {HINT: SLUG})
+    monkeypatch.setattr(report.reading, "_known_hints", lambda: {HINT: SLUG})
     path = report.write_report(course)
     assert path == course / "reports" / "class_report.html"
     page = path.read_text()
@@ -237,7 +237,11 @@ def test_does_write_report_embed_one_png_per_chart(course, monkeypatch):
     assert len(images) == 6
     assert all(image.startswith("iVBORw0KGgo") for image in images)  # PNG signature
     students = page[page.index('id="students"') :]
-    assert "<tr><td>edsger</td><td>2 / 5 (flagged)</td>" in students  # test cell deleted
+    # edsger's deleted test cell (3 points) and written answer (4) wait for a person: not 0
+    assert (
+        "<tr><td>edsger</td><td>2 / 9 (7 points waiting for grading) (flagged)</td>"
+        "<td>2 / 3</td><td>4 / 12 (7 waiting for grading)</td><td>80%</td></tr>"
+    ) in students
     assert "<td>not submitted</td>" in students  # katherine's ps2
     assert "<code>forward</code> has the wrong shape" in page
 
@@ -258,7 +262,7 @@ def test_does_a_flag_give_the_autograders_reason_for_a_missing_notebook(tmp_path
         "max_score": None,
     }
     (root / "reports" / "autograde_status.json").write_text(json.dumps([row]))
-    monkeypatch.setattr(report, "_known_hints", dict)
+    monkeypatch.setattr(report.reading, "_known_hints", dict)
     ps1 = next(a for a in report.collect(root) if a.name == "ps1")
     katherine = next(s for s in ps1.submissions if s.student == "katherine")
     assert "no autograded notebook `ps1.ipynb` (kernel died (exit code 1))" in katherine.flags
@@ -280,7 +284,7 @@ def test_does_a_verify_finding_replace_the_reports_own_guess(course, monkeypatch
     }
     (root / "reports").mkdir(exist_ok=True)
     (root / "reports" / "integrity.json").write_text(json.dumps([row]))
-    monkeypatch.setattr(report, "_known_hints", dict)
+    monkeypatch.setattr(report.reading, "_known_hints", dict)
     ps1 = next(a for a in report.collect(root) if a.name == "ps1")
     edsger = next(s for s in ps1.submissions if s.student == "edsger")
     assert "test cell `test_forward` was deleted" in edsger.flags

@@ -10,11 +10,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 from pathlib import Path
 
 from from_memory import course
 from from_memory.course import CourseError
+from from_memory.course.cli_help import EXAMPLES
 from from_memory.engine.environment import GradingError
 
 PROG = "from-memory"
@@ -24,9 +24,64 @@ PROG = "from-memory"
 
 
 def cmd_release(args) -> int:
-    released = course.release(args.root, args.assignments, verbose=args.verbose)
-    for nb in released:
-        print(f"released {nb.relative_to(args.root)}")
+    from from_memory.course.due import release_term
+
+    for line in release_term(
+        args.root, args.assignments, due=args.due, exchange=args.exchange, verbose=args.verbose
+    ):
+        print(line)
+    return 0
+
+
+def cmd_roster(args) -> int:
+    from from_memory.course.roster import import_roster
+
+    students = import_roster(args.root, args.file, verbose=args.verbose)
+    print(f"{len(students)} students in the gradebook from {args.file}")
+    return 0
+
+
+def cmd_collect(args) -> int:
+    from from_memory.course import collect
+
+    if (args.zip is None) == (not args.exchange):
+        raise CourseError("say where from: --exchange, or --zip FILE.zip (see `from-memory collect --help`)")
+    if args.exchange:
+        done = collect.collect_exchange(args.root, args.assignment, verbose=args.verbose)
+    else:
+        done = collect.collect_zip(
+            args.root, args.assignment, args.zip, lms=args.lms, pattern=args.pattern,
+            verbose=args.verbose,
+        )
+    for line in done.lines():
+        print(line)
+    print(f"{len(done.students)} submission(s) of {args.assignment} in submitted/")
+    if done.unmatched:
+        _error(
+            f"{len(done.unmatched)} file(s) match no student (listed above): add them to the roster "
+            f"(`{PROG} roster import FILE.csv`) and collect again"
+        )
+        return 1
+    return 0
+
+
+def cmd_manual(args) -> int:
+    from from_memory.course.manual import serve
+
+    return serve(args.root, port=args.port)
+
+
+def cmd_status(args) -> int:
+    from from_memory.course.status import class_status, table
+
+    print(table(class_status(args.root)))
+    return 0
+
+
+def cmd_export(args) -> int:
+    from from_memory.course.export import export
+
+    print(f"{args.lms} grades: {export(args.root, args.lms, force=args.force, verbose=args.verbose)}")
     return 0
 
 
@@ -71,8 +126,22 @@ def _print_outcomes(outcomes) -> int:
 
 
 def cmd_feedback(args) -> int:
-    files = course.feedback(args.root, args.assignments, jobs=args.jobs, verbose=args.verbose)
-    print(f"{len(files)} feedback file(s) in {args.root / 'feedback'}")
+    from from_memory.course import handback
+
+    done = handback.feedback(
+        args.root, args.assignments, partial=args.partial, jobs=args.jobs, verbose=args.verbose
+    )
+    for line in done.lines():
+        print(line)
+    print(f"{len(done.files)} feedback file(s) in {args.root / 'feedback'}", end="")
+    print(f"; {len(done.held)} held back (grade them with `{PROG} manual`, or pass --partial)"
+          if done.held else "")
+    if args.release:
+        for ps in handback.release_feedback(args.root, args.assignments, verbose=args.verbose):
+            print(f"released the feedback of {ps} to the exchange")
+    if args.zip:
+        for path in handback.zip_feedback(args.root, args.assignments):
+            print(f"feedback archive: {path}")
     return 0
 
 
@@ -93,7 +162,7 @@ def cmd_verify(args) -> int:
 def cmd_grades(args) -> int:
     from from_memory.course.verify import add_flag_column
 
-    path = course.export_grades(args.root, verbose=args.verbose)
+    path = course.export_grades(args.root, force=args.force, verbose=args.verbose)
     add_flag_column(args.root)
     print(f"grades: {path}")
     return 0
@@ -119,109 +188,13 @@ def _write_report(root: Path) -> Path:
         raise
 
 
-def _generate_demo_class(root: Path):
-    try:
-        from from_memory.examples.demo_class import generate
-    except ImportError:
-        raise CourseError(
-            "the demo class is not available in this version (no from_memory.examples.demo_class.generate)"
-        ) from None
-    return generate(root)
-
-
 def cmd_demo(args) -> int:
+    from from_memory.course.demo import demo
+
     return demo(args.root, jobs=args.jobs, verbose=args.verbose)
 
 
-def demo(course_root, *, jobs: int | None = None, verbose: bool = False) -> int:
-    """The whole loop on the demo class: release, hand in, autograde, verify, feedback, grades, report."""
-    from from_memory.engine.grading import autograde
-
-    root = Path(course_root).resolve()
-    started = time.monotonic()
-
-    def step(text):
-        print(f"[{time.monotonic() - started:5.1f} s] {text}", flush=True)
-
-    step("release: nbgrader generate_assignment for every assignment")
-    released = course.release(root, verbose=verbose)
-    step(f"  -> {len(released)} notebooks in {root / 'release'}")
-    step("demo class: writing the students' submissions")
-    _generate_demo_class(root)
-    step(f"  -> {len(course.students(root))} students in {root / 'submitted'}")
-    step("autograde: executing every submission (in parallel), recording grades")
-    outcomes = autograde(root, jobs=jobs, force=True, verbose=verbose)
-    failed = [o for o in outcomes if o.failed]
-    for o in failed:
-        print(f"  flagged {o.line()}")
-    step(
-        f"  -> {len(outcomes) - len(failed)} graded, {len(failed)} flagged, in {root / 'autograded'}"
-        f" and {root / 'gradebook.db'}"
-    )
-    step("verify: structure, static scan and a clean re-check of every submission")
-    from from_memory.course.verify import add_flag_column, verify
-
-    checked = verify(root, jobs=jobs)
-    for result in checked:
-        if result.flagged:
-            print(f"  {result.line()}")
-    step(
-        f"  -> {sum(r.flagged for r in checked)} of {len(checked)} notebooks flagged, in {root / 'reports'}"
-    )
-    step("feedback: one HTML page per graded notebook")
-    files = course.feedback(root, jobs=jobs, verbose=verbose)
-    step(f"  -> {len(files)} pages in {root / 'feedback'}")
-    step("grades: nbgrader export")
-    step(f"  -> {course.export_grades(root, verbose=verbose)}")
-    add_flag_column(root)
-    step("report: the class report")
-    step(f"  -> {_write_report(root)}")
-    return 0
-
-
 # --- the parser ----------------------------------------------------------------------
-
-EXAMPLES = {
-    "release": """\
-examples:
-  from-memory release                    # every assignment in source/
-  from-memory release ps1_forward ps2_backprop
-""",
-    "autograde": """\
-examples:
-  from-memory autograde                  # every assignment, every student, all cores
-  from-memory autograde ps1_forward --jobs 4 --timeout 120
-  from-memory autograde ps1_forward --student ada --force   # regrade one student
-  from-memory autograde --scheduler tcp://10.0.0.5:8786     # on a Dask cluster
-  from-memory autograde --db postgresql://grader@dbhost/course   # gradebook on PostgreSQL
-  from-memory autograde ps1 --student 'ba*' --notebook=p1 --Execute.timeout=60   # nbgrader options
-  from-memory autograde --ParallelAutograde.sandbox=off --memory 0   # no sandbox, no memory limit
-""",
-    "feedback": """\
-examples:
-  from-memory feedback                   # HTML feedback for everything autograded
-  from-memory feedback ps1_forward
-""",
-    "grades": """\
-examples:
-  from-memory grades                     # -> reports/grades.csv
-""",
-    "report": """\
-examples:
-  from-memory report                     # -> reports/class_report.html
-""",
-    "verify": """\
-examples:
-  from-memory verify                     # every submission, after autograde
-  from-memory verify ps1_forward --student ada
-""",
-    "demo": """\
-examples:
-  from-memory demo                       # release, demo class, autograde, verify, feedback, grades, report
-  from-memory demo --jobs 2 -v
-""",
-}
-
 
 class _Parser(argparse.ArgumentParser):
     """argparse whose usage errors are one line, like every other error here."""
@@ -287,9 +260,26 @@ def build_parser() -> argparse.ArgumentParser:
     p = add(
         "release",
         cmd_release,
-        "Generate release/ from source/ (nbgrader generate_assignment --force).",
+        "Generate release/ from source/ (nbgrader generate_assignment --force), record due dates.",
         assignments=True,
     )
+    p.add_argument("--due", metavar="WHEN", help="due date of these assignments, 'YYYY-MM-DD HH:MM TZ'"
+                   " (default: c.Deadlines.due of nbgrader_config.py)")
+    p.add_argument("--exchange", action="store_true",
+                   help="also put them in nbgrader's exchange for students to fetch")
+
+    p = add("roster", cmd_roster, "Import the class roster from an LMS export (Canvas, Moodle, plain CSV).")
+    p.add_argument("action", choices=["import"], help="what to do with the roster")
+    p.add_argument("file", type=Path, metavar="FILE.csv", help="the LMS's class list, as CSV")
+
+    p = add("collect", cmd_collect, "Collect submissions into submitted/: from the exchange or an LMS zip.")
+    p.add_argument("assignment", metavar="PS", help="the assignment handed in")
+    p.add_argument("--exchange", action="store_true", help="from nbgrader's exchange (nbgrader collect)")
+    p.add_argument("--zip", type=Path, metavar="FILE.zip", help="from an LMS download (nbgrader zip_collect)")
+    p.add_argument("--lms", choices=["canvas", "moodle"], help="the LMS that named the files in the zip")
+    p.add_argument("--pattern", metavar="REGEX",
+                   help="your own file-name pattern: (?P<file_id>...) and (?P<student_id>...), "
+                   "(?P<lms_id>...) or (?P<name>...)")
 
     p = add(
         "autograde",
@@ -326,9 +316,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the notebooks on this Dask scheduler (e.g. tcp://10.0.0.5:8786) instead of local processes",
     )
 
+    p = add("manual", cmd_manual, "Serve nbgrader's formgrader for this course, to grade by hand.")
+    p.add_argument("--port", type=_positive_int, default=None, help="port (default: a free one)")
+    add("status", cmd_status, "Show per assignment: graded, failed, flagged, answers waiting.")
+
     p = add(
-        "feedback", cmd_feedback, "Generate HTML feedback for autograded notebooks.", assignments=True
+        "feedback", cmd_feedback, "Generate HTML feedback for graded submissions.", assignments=True
     )
+    p.add_argument("--partial", action="store_true",
+                   help="also for submissions with answers waiting for grading (labelled as such)")
+    p.add_argument("--release", action="store_true",
+                   help="put the feedback in the exchange (nbgrader release_feedback)")
+    p.add_argument("--zip", action="store_true",
+                   help="write reports/<ps>_feedback.zip, a file per student named for LMS upload")
 
     p = add(
         "verify",
@@ -338,13 +338,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--student", metavar="S", help="verify only this student")
 
-    add(
+    p = add(
         "grades",
         cmd_grades,
         "Export the gradebook to reports/grades.csv (a row per student and assignment).",
     )
+    p.add_argument("--force", action="store_true", help="replace a file with more scored rows")
+    p = add("export", cmd_export, "Export grades for an LMS (Canvas import CSV) or as a plain CSV.")
+    p.add_argument("--lms", choices=["canvas", "plain"], default="plain", help="the format")
+    p.add_argument("--force", action="store_true", help="replace a file with more scored rows")
     add("report", cmd_report, "Write the class report (reports/class_report.html).")
-    add("demo", cmd_demo, "Run the whole pipeline on the demo class.")
+    add("demo", cmd_demo, "Play a whole term on the demo class, in a course of its own (demo/).")
     return parser
 
 

@@ -18,6 +18,8 @@ FEEDBACK_PREPROCESSORS = (
     "nbgrader.preprocessors.GetGrades",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
     "from_memory.course.hide_tests.HideHiddenTests",
+    # with `from-memory feedback --partial`: answers not graded yet are labelled as such
+    "from_memory.course.handback.LabelWaitingAnswers",
 )
 
 

@@ -23,10 +23,12 @@ from pathlib import Path
 
 CONFIG_FILE = "nbgrader_config.py"
 
-# jsonschema imports ``rfc3987_syntax`` (1.9 s, measured) for a URL format nbformat never
-# uses; nbgrader reaches it through ``import nbformat``. Hiding it makes every nbgrader
-# start-up 1.9 s shorter; validation of notebooks is otherwise unchanged.
-SLOW_UNUSED_MODULES = ("rfc3987_syntax",)
+from from_memory.engine.environment import (
+    SLOW_UNUSED_MODULES,
+    GradingError,
+    environment,
+    skip_slow_unused_imports,
+)
 
 _NBGRADER_MAIN = (
     "import sys\n"
@@ -37,17 +39,8 @@ _NBGRADER_MAIN = (
 )
 
 
-class CourseError(Exception):
+class CourseError(GradingError):
     """A problem the instructor can fix; ``str()`` is one line ending with what to do next."""
-
-
-def skip_slow_unused_imports() -> None:
-    """Make imports of :data:`SLOW_UNUSED_MODULES` fail fast in this process.
-
-    Call before the first ``import nbformat``; jsonschema treats the module as absent.
-    """
-    for name in SLOW_UNUSED_MODULES:
-        sys.modules.setdefault(name, None)
 
 
 def find_course_root(start=None) -> Path:
@@ -62,16 +55,6 @@ def find_course_root(start=None) -> Path:
         f"no {CONFIG_FILE} in {here} or any folder above it: "
         "cd into the course folder (or pass --course DIR)"
     )
-
-
-def environment(root: Path | None = None) -> dict[str, str]:
-    """``os.environ`` with this interpreter's ``bin/`` first on ``PATH`` (nbgrader needs alembic)."""
-    env = dict(os.environ)
-    bin_dir = str(Path(sys.executable).parent)
-    parts = env.get("PATH", "").split(os.pathsep)
-    if parts[:1] != [bin_dir]:
-        env["PATH"] = os.pathsep.join([bin_dir, *[p for p in parts if p and p != bin_dir]])
-    return env
 
 
 def run_nbgrader(root: Path, *args: str, verbose: bool = False, check: bool = True):

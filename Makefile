@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-stamp
 # nbgrader runs `alembic` in a subprocess on a fresh gradebook: the venv's bin/ must be on PATH.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: install demo test test-slow test-browser test-postgres bench bench-scale reference release clean bench-oracle mutation adversarial
+.PHONY: install demo test test-slow test-browser bench-load test-under-load bench-kernels test-postgres bench bench-scale reference release clean bench-oracle mutation adversarial
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -55,6 +55,22 @@ mutation: $(STAMP)
 # Hostile and broken submissions through the whole pipeline; last line: adversarial: K/N as expected
 adversarial: $(STAMP)
 	$(BIN)/python -m from_memory.examples.adversarial
+
+# Grades do not depend on load: the demo class graded 10 times beside stress-ng on every core.
+bench-load: $(STAMP)
+	command -v stress-ng >/dev/null || { SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); $$SUDO apt-get install -y -q stress-ng; }
+	$(BIN)/python benchmarks/grades_under_load.py
+
+# The default suite 3 times in a row beside stress-ng on every core; each run must pass.
+test-under-load: $(STAMP)
+	command -v stress-ng >/dev/null || { SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); $$SUDO apt-get install -y -q stress-ng; }
+	stress-ng --cpu $$(nproc) --quiet & hog=$$!; status=0; \
+	for run in 1 2 3; do $(BIN)/python -m pytest -q -p no:cacheprovider || status=1; echo "under load, run $$run: load $$(cut -d' ' -f1 /proc/loadavg)"; done; \
+	kill $$hog; exit $$status
+
+# Kernel start and a first cell: fresh processes vs forks of the warm template.
+bench-kernels: $(STAMP)
+	$(BIN)/python benchmarks/bench_kernel_start.py
 
 bench-oracle: $(STAMP)
 	$(BIN)/python benchmarks/bench_oracle.py

@@ -355,3 +355,24 @@ def test_nbgrader_options_and_student_globs_mean_what_they_mean_to_nbgrader(tiny
     outcomes = autograde(root, student="b*", progress=False,
                          argv=["--CourseDirectory.student_id_exclude=bea"])
     assert [(o.student, o.status) for o in outcomes if o.status == "graded"] == [("bart", "graded")]
+
+
+def delete_the_gradebook(**_):
+    """A post-convert hook (see the test below): the gradebook vanishes after the first submission."""
+    Path("gradebook.db").unlink(missing_ok=True)
+
+
+def test_a_gradebook_deleted_mid_run_stops_the_batch_with_one_clear_line(tiny, tmp_path):
+    from from_memory.engine.environment import GradingError
+
+    root = copy_course(tiny, tmp_path / "course")
+    for student in ("ada", "bob", "cy", "dee"):
+        submit(root, student, ANSWERS["passes-all"])
+    with pytest.raises(GradingError) as stopped:
+        autograde(root, jobs=1, progress=False,
+                  argv=["--BaseConverter.post_convert_hook=test_grading.delete_the_gradebook"])
+    message = str(stopped.value)
+    assert "\n" not in message
+    assert "gradebook" in message and "is missing" in message
+    assert "`from-memory release`" in message and "--force" in message
+    assert not (root / "gradebook.db").exists()  # no empty gradebook made in its place

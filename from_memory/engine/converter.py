@@ -177,6 +177,7 @@ class ParallelAutograde(Autograde):
         if match is None:
             raise NbGraderException(f"Could not match '{folder}' with regexp '{regexp}'")
         assignment, student = match.group("assignment_id"), match.group("student_id")
+        self._gradebook_still_there()
         self.notebooks = sorted(notebooks)
         state = {"assignment": assignment, "student": student, "notebooks": list(self.notebooks),
                  "cpu": time.process_time()}
@@ -213,6 +214,7 @@ class ParallelAutograde(Autograde):
             self._fail(state, reason, failed.seconds if failed else 0.0, failed.stderr if failed else "")
             return
         assignment, student = state["assignment"], state["student"]
+        self._gradebook_still_there()
         self.notebooks = state["notebooks"]
         started = time.process_time()
         try:
@@ -223,6 +225,8 @@ class ParallelAutograde(Autograde):
                 BaseConverter.convert_single_notebook(self, path)
             self.set_permissions(assignment, student)
             self.run_post_convert_hook()
+            self._gradebook_still_there()
+            scores = self._scores(assignment, student)
         except Exception as error:  # noqa: BLE001 - one submission's failure never stops the batch
             self._check_gradebook(error)
             self._fail(state, _reason_for(error))
@@ -230,7 +234,6 @@ class ParallelAutograde(Autograde):
         finally:
             self._sanitizing = True
             self.executed.clear()
-        scores = self._scores(assignment, student)
         ours = (state["cpu"] + time.process_time() - started) / len(state["paths"])
         for path in state["paths"]:
             name = os.path.splitext(os.path.basename(path))[0]
@@ -250,6 +253,12 @@ class ParallelAutograde(Autograde):
         with Gradebook(self.coursedir.db_url, self.coursedir.course_id) as gb:
             submission = gb.find_submission(assignment, student)
             return {nb.name: (nb.score, nb.max_score) for nb in submission.notebooks}
+
+    def _gradebook_still_there(self) -> None:
+        """Stop before nbgrader would make a new, empty sqlite gradebook where the course's was."""
+        url = self.coursedir.db_url
+        if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).exists():
+            self._check_gradebook(FileNotFoundError(url[len("sqlite:///"):]))
 
     def _check_gradebook(self, error: BaseException) -> None:
         """Stop the whole batch, with one clear line, when the gradebook itself is gone."""

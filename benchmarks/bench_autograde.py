@@ -87,7 +87,7 @@ def course_settings(root: Path) -> dict:
 
     config = Config()
     code = compile((root / "nbgrader_config.py").read_text(), "nbgrader_config.py", "exec")
-    exec(code, {"get_config": lambda: config})  # noqa: S102 - the course's config, run as nbgrader does
+    exec(code, {"get_config": lambda: config, "__file__": str(root / "nbgrader_config.py")})  # noqa: S102 - the course's config, run as nbgrader does
     return config
 
 

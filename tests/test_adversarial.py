@@ -9,6 +9,7 @@ need it are tested apart, as strict expected failures until it lands.
 
 from __future__ import annotations
 
+import corpus_batch
 import pytest
 
 from from_memory.examples import adversarial, hostile
@@ -17,55 +18,29 @@ from from_memory.examples.corpus import Case, Context, matches, outcome_of, pars
 VERDICTS_IN_THE_KERNEL = (
     "today the reference runs, and verdicts are made, inside the student's kernel (issue 11)"
 )
-# One case per defence that holds today: the autograder's limits, the structure check,
-# the sandbox, the checker's comparisons, a pasted answer.
-QUICK = [
-    "os-exit",
-    "test-cell-deleted",
-    "writes-outside-submission",
-    "hard-coded-blog-outputs",
-    "object-array-of-the-right-values",
-    "pastes-visible-answer",
-]
-# One case per class that needs verdicts outside the kernel.
-QUICK_OUTSIDE = [
-    "patches-numpy-isclose",
-    "sys-getframe-walk",
-    "calls-own-name-checking-module",
-    "result-subclass-with-lying-ufuncs",
-    "mutates-input-with-slice-assignment",
-    "visible-assert-fails-synapse-transposed",
-    "capstone-helper-init-draws-swapped",
-]
-NEEDS_OUTSIDE_ROWS = {"(feedback) no hidden tests shown"}
 
 
 @pytest.fixture(scope="module")
 def quick_rows(tmp_path_factory):
-    rows = adversarial.run(
-        tmp_path_factory.mktemp("adversarial"), only=QUICK + QUICK_OUTSIDE, log=lambda text: None
-    )
-    print(adversarial.table(rows))
-    print(adversarial.summary(rows))
-    return rows
+    return [r for r in corpus_batch.rows(tmp_path_factory) if r.corpus != "honest"]
 
 
 @pytest.mark.nbgrader
 def test_a_few_hostile_cases_end_as_expected_without_touching_honest_students(quick_rows):
     names = {r.case for r in quick_rows}
-    assert names >= set(QUICK) | {c.name for c in hostile.CLEAN}
+    assert names >= set(corpus_batch.HOSTILE) | {c.name for c in hostile.CLEAN}
     assert "(files) nothing written outside" in names
-    failing = [
-        r for r in quick_rows
-        if not r.ok and r.case not in QUICK_OUTSIDE and r.case not in NEEDS_OUTSIDE_ROWS
-    ]
+    outside = set(corpus_batch.HOSTILE_OUTSIDE) | corpus_batch.ROWS_OUTSIDE
+    failing = [r for r in quick_rows if not r.ok and r.case not in outside]
     assert not failing, adversarial.table(failing)
 
 
 @pytest.mark.nbgrader
 @pytest.mark.xfail(reason=VERDICTS_IN_THE_KERNEL, strict=True)
 def test_cheats_that_need_verdicts_outside_the_kernel_end_as_expected(quick_rows):
-    failing = [r for r in quick_rows if not r.ok and (r.case in QUICK_OUTSIDE or r.case in NEEDS_OUTSIDE_ROWS)]
+    outside = set(corpus_batch.HOSTILE_OUTSIDE) | corpus_batch.ROWS_OUTSIDE
+    assert outside <= {r.case for r in quick_rows}
+    failing = [r for r in quick_rows if not r.ok and r.case in outside]
     assert not failing, adversarial.table(failing)
 
 

@@ -13,6 +13,7 @@ import io
 import os
 import warnings
 
+import corpus_batch
 import nbformat
 import pytest
 
@@ -23,9 +24,6 @@ from from_memory.examples.honest.__main__ import summary
 from from_memory.examples.submissions import ASSIGNMENTS
 
 CLEAN_RECHECK = "today verify's clean re-check flags names assigned at the top of a cell (issue 11)"
-QUICK = ["explicit-loops-ps5", "course-named-helpers-ps6", "raising-scratch-cells-ps1", "own-helper-ps2",
-         "numpy-scalars-ps3", "moved-cells-ps4"]
-QUICK_OUTSIDE = ["aliases-at-cell-top-ps1", "lambda-at-cell-top-ps6"]
 
 
 def _variant(name):
@@ -85,24 +83,23 @@ def test_summary_counts_full_marks_and_flags_apart():
 
 @pytest.fixture(scope="module")
 def quick_rows(tmp_path_factory):
-    rows = adversarial.run(tmp_path_factory.mktemp("honest"), corpora=("honest",), only=QUICK + QUICK_OUTSIDE,
-                           clean=False, log=lambda text: None)
-    print(adversarial.table(rows))
-    return rows
+    """The honest rows of the quick batch (graded with a few hostile cases, tests/corpus_batch.py)."""
+    return [r for r in corpus_batch.rows(tmp_path_factory) if r.corpus == "honest"]
 
 
 @pytest.mark.nbgrader
 def test_a_few_honest_variants_get_full_marks_and_no_flag(quick_rows):
     rows = {r.case: r for r in quick_rows}
-    assert set(QUICK) <= set(rows)
-    failing = [r for r in quick_rows if not r.ok and r.case not in QUICK_OUTSIDE]
+    assert set(corpus_batch.HONEST) <= set(rows)
+    failing = [r for r in quick_rows if not r.ok and r.case not in corpus_batch.HONEST_OUTSIDE]
     assert not failing, adversarial.table(failing)
 
 
 @pytest.mark.nbgrader
 @pytest.mark.xfail(reason=CLEAN_RECHECK, strict=True)
 def test_aliases_and_lambdas_at_the_top_of_a_cell_get_full_marks_and_no_flag(quick_rows):
-    failing = [r for r in quick_rows if r.case in QUICK_OUTSIDE and not r.ok]
+    assert set(corpus_batch.HONEST_OUTSIDE) <= {r.case for r in quick_rows}
+    failing = [r for r in quick_rows if r.case in corpus_batch.HONEST_OUTSIDE and not r.ok]
     assert not failing, adversarial.table(failing)
 
 

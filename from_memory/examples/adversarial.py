@@ -219,15 +219,19 @@ def run(
             _grade(clean_root, [a for a in assignments if any(c.assignment == a for c in clean_cases)],
                    jobs, timeout, log)
         outcomes = _grade(root, assignments, jobs, timeout, log)
+        stage = time.monotonic()
         checked = verify_stage.verify(root, assignments, jobs=jobs)
         course.export_grades(root)
         verify_stage.add_flag_column(root)
+        log(f"verify and grades {time.monotonic() - stage:.0f} s")
+        stage = time.monotonic()
         try:
             pages = course.feedback(root, assignments, jobs=jobs)
             feedback_error = ""
         except course.CourseError as error:
             pages, feedback_error = sorted((root / "feedback").glob("*/*/*.html")), str(error)
         report = write_report(root).read_text(encoding="utf-8")
+        log(f"feedback and report {time.monotonic() - stage:.0f} s")
         log(f"whole run {time.monotonic() - started:.0f} s")
         after = fingerprints(base)
 

@@ -143,7 +143,9 @@ LYING = [
 ]
 
 # Where a changed input breaks the student's own loop, the note says which.
-CHANGES_INPUT = ("in place", "changes", "changed", "modif", "overwr")
+# Words of a message about a changed input (not words of the steps' names: `direction_changes`).
+CHANGES_INPUT = ("in place", "in-place", "modifies", "modified", "overwrites", "overwrote", "its input",
+                 "input array")
 MUTATING = [
     ("mutates-input-with-augmented-assignment-ps2", "ps2_backprop", {
         "output_delta": (

@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-stamp
 # nbgrader runs `alembic` in a subprocess on a fresh gradebook: the venv's bin/ must be on PATH.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: install demo test test-slow test-browser bench-load test-under-load bench-kernels test-postgres bench bench-scale reference release clean bench-oracle mutation adversarial
+.PHONY: install demo test test-slow test-browser bench-load test-under-load bench-kernels test-postgres bench bench-scale reference release clean bench-oracle mutation adversarial honest
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -71,6 +71,11 @@ test-under-load: $(STAMP)
 # Kernel start and a first cell: fresh processes vs forks of the warm template.
 bench-kernels: $(STAMP)
 	$(BIN)/python benchmarks/bench_kernel_start.py
+
+# Correct notebooks written in many ways, graded in one batch with the hostile corpus;
+# last line: honest: K/N full marks, F flagged
+honest: $(STAMP)
+	$(BIN)/python -m from_memory.examples.honest
 
 bench-oracle: $(STAMP)
 	$(BIN)/python benchmarks/bench_oracle.py

@@ -1,71 +1,144 @@
 """Hostile and broken submissions, graded through the real pipeline: is every outcome the expected one?
 
-The corpus and its expected outcomes are data (tests/adversarial/corpus.py); the runner
-is the one behind `make adversarial` (from_memory/adversarial.py). The full corpus takes
-about two minutes on two cores (its infinite loop alone waits out a 30 s limit), so it is
-marked slow; a handful of cases, one of each kind of defence, runs by default.
+The corpus and its expected outcomes are data (from_memory/examples/hostile/); the runner
+is the one behind `make adversarial` (from_memory/examples/adversarial.py). The full corpus
+takes minutes, so it is marked slow; one quick batch runs by default. Expected outcomes
+are written for verdicts made outside the student's kernel (issue 11): the cases that
+need it are tested apart, as strict expected failures until it lands.
 """
 
 from __future__ import annotations
 
+import corpus_batch
 import pytest
 
-from from_memory.examples import adversarial
+from from_memory.examples import adversarial, hostile
+from from_memory.examples.corpus import Case, Context, matches, outcome_of, parse
 
-pytestmark = pytest.mark.nbgrader
-
-# One case per defence: the autograder's limits, the structure check, the static scan,
-# the sandbox, the clean re-check; plus the honest students and the batch-wide checks.
-QUICK = [
-    "os-exit",
-    "test-cell-deleted",
-    "writes-outside-submission",
-    "patches-numpy-isclose",
-    "hard-coded-blog-outputs",
-]
+VERDICTS_IN_THE_KERNEL = (
+    "today the reference runs, and verdicts are made, inside the student's kernel (issue 11)"
+)
 
 
-def _run_and_report(tmp_path, only=None):
-    rows = adversarial.run(tmp_path, jobs=2, only=only, log=lambda text: None)
-    print(adversarial.table(rows))
-    print(adversarial.summary(rows))
-    return rows
+@pytest.fixture(scope="module")
+def quick_rows(tmp_path_factory):
+    return [r for r in corpus_batch.rows(tmp_path_factory) if r.corpus != "honest"]
 
 
-def test_a_few_hostile_cases_end_as_expected_without_touching_honest_students(tmp_path):
-    rows = _run_and_report(tmp_path, QUICK)
-    assert {r.case for r in rows} >= set(QUICK) | set(adversarial.load_corpus().CLEAN)
-    assert any(r.case == "(files) nothing written outside" for r in rows)
-    failing = [r for r in rows if not r.ok]
+@pytest.mark.nbgrader
+def test_a_few_hostile_cases_end_as_expected_without_touching_honest_students(quick_rows):
+    names = {r.case for r in quick_rows}
+    assert names >= set(corpus_batch.HOSTILE) | {c.name for c in hostile.CLEAN}
+    assert "(files) nothing written outside" in names
+    outside = set(corpus_batch.HOSTILE_OUTSIDE) | corpus_batch.ROWS_OUTSIDE
+    failing = [r for r in quick_rows if not r.ok and r.case not in outside]
+    assert not failing, adversarial.table(failing)
+
+
+@pytest.mark.nbgrader
+@pytest.mark.xfail(reason=VERDICTS_IN_THE_KERNEL, strict=True)
+def test_cheats_that_need_verdicts_outside_the_kernel_end_as_expected(quick_rows):
+    outside = set(corpus_batch.HOSTILE_OUTSIDE) | corpus_batch.ROWS_OUTSIDE
+    assert outside <= {r.case for r in quick_rows}
+    failing = [r for r in quick_rows if not r.ok and r.case in outside]
     assert not failing, adversarial.table(failing)
 
 
 @pytest.mark.slow
+@pytest.mark.nbgrader
+@pytest.mark.xfail(reason=VERDICTS_IN_THE_KERNEL, strict=True)
 def test_every_case_of_the_corpus_ends_as_expected(tmp_path):
-    rows = _run_and_report(tmp_path)
-    assert (
-        len(rows) == len(adversarial.load_corpus().CASES) + len(adversarial.load_corpus().CLEAN) + 5
-    )
+    rows = adversarial.run(tmp_path, log=lambda text: None)
+    print(adversarial.table(rows))
+    assert len(rows) == len(hostile.CASES) + len(hostile.CLEAN) + 7
     assert adversarial.summary(rows) == f"adversarial: {len(rows)}/{len(rows)} as expected", (
         adversarial.table([r for r in rows if not r.ok])
     )
 
 
+# -- the corpus as data ----------------------------------------------------------------
+
+
 def test_matches_reads_expected_outcomes_strictly():
-    assert adversarial.matches("graded: 5/5", "graded: 5/5")
-    assert not adversarial.matches("graded: 5/5", "graded: 4/5")
-    assert not adversarial.matches("graded: 5/5", "flagged: graded: 5/5")
-    assert adversarial.matches(
-        "flagged: kernel died", "flagged: could not be graded: kernel died (exit code 3)"
+    assert matches("graded: 5/5", "graded: 5/5")
+    assert not matches("graded: 5/5", "graded: 4/5")
+    assert not matches("graded: 5/5", "graded: 5/5, flagged: imports the course kit")
+    assert matches("flagged: kernel died", "graded: 0/5, flagged: could not be graded: kernel died (exit code 3)")
+    assert matches("flagged: not valid JSON", "flagged: could not be graded: not valid JSON")
+    assert not matches("flagged: kernel died", "graded: 0/5")
+    assert matches("graded: 0/5, flagged: imports the course kit", "graded: 0/5, flagged: imports the course kit (x)")
+    assert not matches("graded: 0/5, flagged: imports the course kit", "graded: 1/5, flagged: imports the course kit")
+    assert not matches("graded: 0/5, flagged: imports the course kit", "graded: 0/5")
+    assert not matches("graded: 5/5", "graded: 5/5 (and its submitted file changed)")
+    for text in ("passes", "graded: five/5", "graded: 5/5, ", "flagged: ", ""):
+        with pytest.raises(ValueError, match="an expected outcome is"):
+            parse(text)
+
+
+def test_outcome_of_shows_the_reason_the_expectation_names():
+    reasons = ["cell `x` appears 2 times", "imports the course kit (the reference solution)"]
+    assert outcome_of((0, 5), reasons, "flagged: imports the course kit") == (
+        "graded: 0/5, flagged: imports the course kit (the reference solution)"
     )
-    assert not adversarial.matches("flagged: kernel died", "graded: 0/5")
-    with pytest.raises(ValueError, match="starts with 'graded: ' or 'flagged: '"):
-        adversarial.matches("passes", "graded: 5/5")
+    assert outcome_of(None, reasons[:1]) == "flagged: cell `x` appears 2 times"
+    assert outcome_of((4.5, 9), []) == "graded: 4.5/9"
 
 
-def test_every_corpus_case_has_a_known_kind_of_expected_outcome_and_a_unique_name():
-    corpus = adversarial.load_corpus()
-    names = [case.name for case in corpus.CASES]
+def test_every_corpus_case_has_a_unique_name_and_an_expected_outcome_of_a_known_kind():
+    names = [case.name for case in hostile.CASES]
     assert len(names) == len(set(names))
-    assert not set(names) & set(corpus.CLEAN)
-    assert all(case.expected.split(": ")[0] in ("graded", "flagged") for case in corpus.CASES)
+    assert not set(names) & {c.name for c in hostile.CLEAN}
+    for case in [*hostile.CASES, *hostile.CLEAN]:
+        assert isinstance(case, Case)
+        parse(case.expected)
+
+
+def test_every_class_of_cheat_has_several_spellings():
+    from from_memory.examples.hostile import copies, lies, reach, retry
+
+    assert len(reach.REFLECTION) >= 5
+    assert len(reach.FRAMES) >= 4
+    assert len(reach._files("", "ps1_forward", 0)) >= 6
+    assert {"calls-own-name-checking-module", "calls-own-name-checking-code"} <= {c.name for c in retry.CASES}
+    assert len([c for c in retry.CASES if "keeps-reference" in c.name]) >= 2
+    assert len(lies.LYING) >= 6
+    assert len(lies.MUTATING) >= 3
+    assert len(copies.CAPSTONES) >= 3
+    assert len(copies.PASTED) >= 2
+    assert len(copies.VISIBLE_FAILS) >= 3
+    assert {c.assignment for c in hostile.CASES} == {
+        "ps1_forward", "ps2_backprop", "ps3_alpha", "ps4_directions", "ps5_hidden", "ps6_capstone"
+    }
+
+
+def test_every_reflection_and_frame_trick_asks_for_the_reference_in_every_wrong_function(tmp_path):
+    nb = next(c for c in hostile.CASES if c.name == "sys-getframe-walk").build(Context(tmp_path, tmp_path))
+    cells = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source for c in nb.cells}
+    assert "def _reference(name):" in cells["sigmoid"]
+    for step in ("sigmoid", "init_synapses", "forward_two_layer", "forward"):
+        assert f"_reference('{step}')" in cells[step]
+
+
+def test_a_pasted_answer_is_read_from_the_test_cell_text(monkeypatch):
+    from from_memory.examples.hostile import copies
+
+    shown = (
+        "layer_1_delta = hidden_delta(np.full((4, 1), 0.1), np.full((5, 1), 0.5), np.full((4, 5), 0.5))\n"
+        "expected = np.array([[0.00412068, 0.1], [0.5, 0.25]])\n"
+        "assert np.allclose(layer_1_delta, expected)\n"
+    )
+    monkeypatch.setattr(copies, "_visible_code", lambda ps, step: shown)
+    assert copies.visible_answer("ps2_backprop", "hidden_delta").tolist() == [[0.00412068, 0.1], [0.5, 0.25]]
+    assert "np.array([[0.00412068, 0.1], [0.5, 0.25]])" in copies.pasted("ps2_backprop", "hidden_delta")
+
+
+def test_without_numbers_in_the_test_cell_the_pasted_answer_is_the_reference_on_its_visible_input():
+    import numpy as np
+
+    from from_memory.examples.hostile import copies
+    from solutions import network
+
+    answer = copies.visible_answer("ps2_backprop", "hidden_delta")
+    expected = network.hidden_delta(np.full((4, 1), 0.1), np.full((5, 1), 0.5), np.full((4, 5), 0.5))
+    assert answer.shape == expected.shape
+    assert np.allclose(answer, expected, rtol=1e-5)

@@ -1,105 +1,25 @@
-"""Hostile and broken submissions of problem set 1, each made by a small factory.
+"""Sabotage: submissions that attack the batch, the notebook's structure or the checker in the kernel.
 
-Every case starts from the submission factory (:func:`passes_all` or a notebook whose
-four functions are wrong) and makes one edit, named by what it does. ``expected`` is
-the outcome the grading pipeline must reach, as data:
+Every case starts from a right notebook (:func:`correct`) or one whose four functions are
+wrong (:func:`wrong`, honestly 0/5) and makes one edit, named by what it does:
 
-* ``graded: S/M``      graded automatically, total score S of M, no flag;
-* ``flagged: <text>``  flagged for a person, ``<text>`` a substring of its one-line reason.
-
-A factory takes a :class:`Context` (where the course and the canary folder are) and
-returns a notebook, or ``bytes`` for a file that is not a notebook at all.
-``CLEAN`` are honest students graded in the same batch as the corpus and alone.
+* execution: infinite loops, memory bombs, killing kernels or the grading worker, exits,
+  segfaults, processes left running, floods of output; the batch must survive them;
+* structure: test cells deleted, edited, duplicated, moved, re-weighted, unlocked; cells
+  that claim to be the instructor's; files that are not notebooks;
+* the checker in the kernel: numpy's comparisons patched, ``AssertionError`` redefined,
+  errors swallowed or hidden, a fake checker module. Verdicts are made outside the
+  kernel, so none of them changes a score; the static scan flags each;
+* not the student's own work: the post's numbers pasted in, the kit imported or read.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
-
-import nbformat
 
 from from_memory.examples import submissions
-
-PS = "ps1_forward"
-MAX = 5  # points of problem set 1: sigmoid 1, init_synapses 1, forward_two_layer 1, forward 2
-
-# Wrong answers that pass every visible assert (right types and shapes, wrong numbers):
-# whatever a cheat adds to them, an honest grade is 0/5.
-WRONG = {
-    "sigmoid": "def sigmoid(x):\n    return 0.5 + 0.0 * x\n",
-    "init_synapses": (
-        "def init_synapses(n_inputs, hidden_dim, seed=1):\n"
-        "    return np.zeros((n_inputs, hidden_dim)), np.zeros((hidden_dim, 1))\n"
-    ),
-    "forward_two_layer": (
-        "def forward_two_layer(layer_0, synapse_0):\n"
-        "    return np.full((len(layer_0), synapse_0.shape[1]), 0.5)\n"
-    ),
-    "forward": (
-        "def forward(layer_0, synapse_0, synapse_1):\n"
-        "    return (np.full((len(layer_0), synapse_0.shape[1]), 0.5),\n"
-        "            np.full((len(layer_0), 1), 0.5))\n"
-    ),
-}
-
-
-@dataclass(frozen=True)
-class Context:
-    course: Path  # the temporary course root
-    canary: Path  # a folder outside the course that grading must never touch
-
-
-@dataclass(frozen=True)
-class Case:
-    name: str  # what the submission does
-    expected: str  # "graded: S/M" or "flagged: <reason substring>"
-    build: Callable[[Context], nbformat.NotebookNode | bytes]
-
-
-# -- factories -----------------------------------------------------------------
-
-
-def correct():
-    return submissions.passes_all(PS)
-
-
-def wrong():
-    """Every function wrong, every visible assert passing: honestly 0/5."""
-    return submissions.fill(submissions.release_notebook(PS), WRONG)
-
-
-def _cell_index(nb, grade_id):
-    for index, cell in enumerate(nb.cells):
-        if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
-            return index
-    raise KeyError(grade_id)
-
-
-def with_code_after(nb, grade_id, code):
-    """``nb`` with ``code`` appended to the solution cell ``grade_id`` (runs before its test)."""
-    nb = copy.deepcopy(nb)
-    cell = nb.cells[_cell_index(nb, grade_id)]
-    cell.source = cell.source.rstrip("\n") + "\n\n" + code
-    return nb
-
-
-def with_new_cell(nb, code, metadata=None):
-    """``nb`` with a code cell the student added at the very top (before every test cell)."""
-    nb = copy.deepcopy(nb)
-    cell = nbformat.v4.new_code_cell(code)
-    if metadata:
-        cell.metadata.update(metadata)
-    nb.cells.insert(0, cell)
-    return nb
-
-
-def edit_cell(nb, grade_id, change):
-    nb = copy.deepcopy(nb)
-    change(nb, _cell_index(nb, grade_id))
-    return nb
+from from_memory.examples.corpus import Case, edit_cell, with_code_after, with_kernel, with_new_cell
+from from_memory.examples.hostile.base import PS, correct, wrong
 
 
 def _delete(nb, index):
@@ -135,12 +55,6 @@ def _unlocked_and_renamed(nb, index):
     meta = nb.cells[index].metadata["nbgrader"]
     meta["grade_id"] = "my_own_cell"
     meta["locked"] = False
-
-
-def with_kernel(nb, name):
-    nb = copy.deepcopy(nb)
-    nb.metadata["kernelspec"] = {"display_name": name, "language": name, "name": name}
-    return nb
 
 
 # Patches that make every failing check look passed in the kernel.
@@ -322,7 +236,7 @@ CASES = [
     ),
     Case(
         "fake-locked-cell-patching-numpy",
-        "flagged: claims to be the instructor's",
+        "graded: 0/5, flagged: claims to be the instructor's",
         lambda ctx: with_new_cell(
             wrong(),
             "import numpy as np\n" + ISCLOSE_PATCH,
@@ -352,12 +266,12 @@ CASES = [
     # -- faking passes in the kernel
     Case(
         "patches-numpy-isclose",
-        "flagged: fails a clean re-check",
+        "graded: 0/5, flagged: changes a library it does not own (`np.isclose`)",
         lambda ctx: with_code_after(wrong(), "sigmoid", ISCLOSE_PATCH),
     ),
     Case(
         "patches-numpy-while-graded",
-        "flagged: changed the grader's tools",
+        "graded: 0/5, flagged: changes a library it does not own (`numpy.isclose`)",
         lambda ctx: submissions.fill(
             wrong(),
             {
@@ -371,41 +285,41 @@ CASES = [
     ),
     Case(
         "redefines-assertion-error",
-        "flagged: changes a library it does not own (`builtins.AssertionError`)",
+        "graded: 0/5, flagged: changes a library it does not own (`builtins.AssertionError`)",
         lambda ctx: with_code_after(wrong(), "sigmoid", ASSERTION_ERROR_PATCH),
     ),
     Case(
         "swallows-assertion-errors",
-        "flagged: changes how errors are shown (`set_custom_exc`)",
+        "graded: 0/5, flagged: changes how errors are shown (`set_custom_exc`)",
         lambda ctx: with_code_after(wrong(), "sigmoid", SWALLOW_ASSERTIONS),
     ),
     Case(
         "hides-tracebacks",
-        "flagged: changes how errors are shown (`showtraceback`)",
+        "graded: 0/5, flagged: changes how errors are shown (`showtraceback`)",
         lambda ctx: with_code_after(wrong(), "sigmoid", HIDE_TRACEBACKS),
     ),
     Case(
         "fake-checker-in-sys-modules",
-        "flagged: fails a clean re-check",
+        "graded: 0/5, flagged: edits the table of loaded modules (`sys.modules`)",
         lambda ctx: with_code_after(wrong(), "sigmoid", FAKE_CHECKER),
     ),
     Case(
         "patches-checker-attribute",
-        "flagged: fails a clean re-check",
+        "graded: 0/5, flagged: imports the course kit",
         lambda ctx: with_code_after(wrong(), "sigmoid", PATCH_CHECKER),
     ),
     # -- not the student's own work
     Case("hard-coded-blog-outputs", "graded: 1/5", hard_coded),
     Case(
         "imports-solution-module",
-        "flagged: imports the course kit",
+        "graded: 0/5, flagged: imports the course kit",
         lambda ctx: submissions.fill(
             wrong(), {"sigmoid": "from solutions.network import sigmoid\n"}
         ),
     ),
     Case(
         "wraps-solution-module",
-        "flagged: fails a clean re-check",
+        "graded: 0/5, flagged: imports the course kit",
         lambda ctx: submissions.fill(
             wrong(),
             {
@@ -434,10 +348,14 @@ CASES = [
 ]
 
 # Honest students: their grades must be the same with and without the corpus in the batch.
-CLEAN = {
-    "clean-correct": lambda ctx: correct(),
-    "clean-blank": lambda ctx: submissions.blank(PS),
-    "clean-wrong-sigmoid": lambda ctx: submissions.with_function(
-        PS, "sigmoid", "def sigmoid(x):\n    return 1 / (1 + np.exp(x))\n"
+CLEAN = [
+    Case("clean-correct", "graded: 5/5", lambda ctx: correct()),
+    Case("clean-blank", "graded: 0/5", lambda ctx: submissions.blank(PS)),
+    Case(
+        "clean-wrong-sigmoid",
+        "graded: 4/5",
+        lambda ctx: submissions.with_function(
+            PS, "sigmoid", "def sigmoid(x):\n    return 1 / (1 + np.exp(x))\n"
+        ),
     ),
-}
+]

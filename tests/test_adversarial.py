@@ -15,10 +15,6 @@ import pytest
 from from_memory.examples import adversarial, hostile
 from from_memory.examples.corpus import Case, Context, matches, outcome_of, parse
 
-VERDICTS_IN_THE_KERNEL = (
-    "today the reference runs, and verdicts are made, inside the student's kernel (issue 11)"
-)
-
 
 @pytest.fixture(scope="module")
 def quick_rows(tmp_path_factory):
@@ -36,7 +32,6 @@ def test_a_few_hostile_cases_end_as_expected_without_touching_honest_students(qu
 
 
 @pytest.mark.nbgrader
-@pytest.mark.xfail(reason=VERDICTS_IN_THE_KERNEL, strict=True)
 def test_cheats_that_need_verdicts_outside_the_kernel_end_as_expected(quick_rows):
     outside = set(corpus_batch.HOSTILE_OUTSIDE) | corpus_batch.ROWS_OUTSIDE
     assert outside <= {r.case for r in quick_rows}
@@ -46,7 +41,6 @@ def test_cheats_that_need_verdicts_outside_the_kernel_end_as_expected(quick_rows
 
 @pytest.mark.slow
 @pytest.mark.nbgrader
-@pytest.mark.xfail(reason=VERDICTS_IN_THE_KERNEL, strict=True)
 def test_every_case_of_the_corpus_ends_as_expected(tmp_path):
     rows = adversarial.run(tmp_path, log=lambda text: None)
     print(adversarial.table(rows))

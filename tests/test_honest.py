@@ -23,8 +23,6 @@ from from_memory.examples.honest import rewrite, spellings
 from from_memory.examples.honest.__main__ import summary
 from from_memory.examples.submissions import ASSIGNMENTS
 
-CLEAN_RECHECK = "today verify's clean re-check flags names assigned at the top of a cell (issue 11)"
-
 
 def _variant(name):
     return next(c for c in honest.CASES if c.name == name)
@@ -96,7 +94,6 @@ def test_a_few_honest_variants_get_full_marks_and_no_flag(quick_rows):
 
 
 @pytest.mark.nbgrader
-@pytest.mark.xfail(reason=CLEAN_RECHECK, strict=True)
 def test_aliases_and_lambdas_at_the_top_of_a_cell_get_full_marks_and_no_flag(quick_rows):
     assert set(corpus_batch.HONEST_OUTSIDE) <= {r.case for r in quick_rows}
     failing = [r for r in quick_rows if r.case in corpus_batch.HONEST_OUTSIDE and not r.ok]
@@ -105,7 +102,6 @@ def test_aliases_and_lambdas_at_the_top_of_a_cell_get_full_marks_and_no_flag(qui
 
 @pytest.mark.slow
 @pytest.mark.nbgrader
-@pytest.mark.xfail(reason=CLEAN_RECHECK, strict=True)
 def test_every_honest_variant_gets_full_marks_and_no_flag_next_to_the_hostile_corpus(tmp_path):
     rows = adversarial.run(tmp_path, corpora=("hostile", "honest"), log=lambda text: None)
     variants = [r for r in rows if r.corpus == "honest"]

@@ -41,6 +41,7 @@ from pathlib import Path
 import nbformat
 
 from from_memory import course
+from from_memory.course import handback
 from from_memory.examples import evidence
 from from_memory.examples.corpus import Context, matches, outcome_of
 from from_memory.examples.submissions import ASSIGNMENTS
@@ -226,7 +227,7 @@ def run(
         log(f"verify and grades {time.monotonic() - stage:.0f} s")
         stage = time.monotonic()
         try:
-            pages = course.feedback(root, assignments, jobs=jobs)
+            pages = handback.feedback(root, assignments, jobs=jobs, partial=True).files
             feedback_error = ""
         except course.CourseError as error:
             pages, feedback_error = sorted((root / "feedback").glob("*/*/*.html")), str(error)

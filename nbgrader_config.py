@@ -28,9 +28,11 @@ c.ExecutePreprocessor.timeout = 60
 # functions on their own, small, fresh problems.
 os.environ.setdefault("FROM_MEMORY_ITERATIONS", "3000")
 
-# Students see the checker's message in their feedback, never the hidden test source.
+# Students see the checker's message in their feedback, never the hidden test source; the
+# page draws its own formulas (no MathJax from the web, so it reads the same offline).
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
     "nbgrader.preprocessors.ClearHiddenTests",
+    "from_memory.course.feedback_math.RenderMath",
 ]

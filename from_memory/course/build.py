@@ -234,12 +234,16 @@ def drill_cells(ps: str) -> list:
     return cells
 
 
+def _code_without_markers(source: str) -> str:
+    return "\n".join(line for line in source.splitlines() if line.strip() not in MARKERS)
+
+
 def needed(nb, defined: set) -> list[str]:
     """Course functions the notebook's code uses, directly or through the reference, not defined in it."""
     names = set()
     for cell in nb.cells:
         if cell.cell_type == "code":
-            tree = ast.parse("\n".join(line for line in cell.source.splitlines() if line.strip() not in MARKERS))
+            tree = ast.parse(_code_without_markers(cell.source))
             names |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
     todo = [n for n in names if n in ORACLE_ORDER]
     seen = set()

@@ -113,9 +113,9 @@ WRONG_VALUE = '''
 _right_{name} = {name}
 
 
-def {name}(*args):
+def {name}(*args, **kwargs):
     """`{name}`, with the first number of its result moved by 1."""
-    return _moved_by_one(_right_{name}(*args))
+    return _moved_by_one(_right_{name}(*args, **kwargs))
 
 
 def _moved_by_one(result):

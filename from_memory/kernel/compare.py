@@ -8,6 +8,7 @@ problem first, then got/expected.
 from __future__ import annotations
 
 import numbers
+import re
 import textwrap
 
 import numpy as np
@@ -39,11 +40,17 @@ class StepFailed(AssertionError):
         lines = []
         for index, line in enumerate(str(self).splitlines()):
             text = "Check failed: " + line if index == 0 else line
-            lines += textwrap.wrap(
+            # a shape or an index, "(4, 1)" or "[0, 0]", is never split over two lines
+            text = _SMALL_TUPLE.sub(lambda match: match.group(0).replace(" ", _KEEP), text)
+            lines += [part.replace(_KEEP, " ") for part in textwrap.wrap(
                 text, MESSAGE_WIDTH, subsequent_indent=CONTINUATION,
                 break_long_words=False, break_on_hyphens=False,
-            ) or [""]
+            )] or [""]
         return lines
+
+
+_SMALL_TUPLE = re.compile(r"[(\[][-\d., ]{1,20}[)\]]")
+_KEEP = "\u00a0"  # textwrap never breaks at a no-break space
 
 
 def describe_shape(value) -> str:

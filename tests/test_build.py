@@ -318,3 +318,8 @@ def test_a_wrong_value_fails_its_small_case_with_the_hidden_tests_message(ps, te
     assert message is not None, f"{ps}/{test_id} passed a wrong value"
     assert message.startswith((f"`{function}`", "The line `")), message
     assert "wrong value" in message.splitlines()[0], message
+
+
+def test_the_readme_shows_the_schedule_as_it_is():
+    readme = (build.REPO / "README.md").read_text()
+    assert build.schedule_table() in readme, "paste build.schedule_table() into README's course section"

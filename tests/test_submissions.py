@@ -200,7 +200,8 @@ def test_visible_test_code_is_a_small_case_checked_by_expect_alone(ps):
         assert "expect(" in visible or "expect_lines(" in visible
         # the kit appears only as that import: no checker, no reference
         assert visible.count("from_memory") == 1
-        assert "solutions" not in visible and "check_" not in visible
+        assert "solutions" not in visible
+        assert "check_" not in visible
         assert "assert " not in visible
 
 

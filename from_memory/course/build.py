@@ -72,6 +72,16 @@ def introduced_in(function: str) -> str:
     raise KeyError(function)
 
 
+def schedule_table() -> str:
+    """The drill schedule as the README shows it: per step, where it is introduced and recalled."""
+    rows = ["| function | written in | recalled from memory in |", "|---|---|---|"]
+    drilled = [f for f in ORACLE_ORDER if any(f in drills for drills in SCHEDULE.values())]
+    for function in drilled:
+        recalled = ", ".join(ps.split("_")[0] for ps, drills in SCHEDULE.items() if function in drills)
+        rows.append(f"| `{function}` | {introduced_in(function).split('_')[0]} | {recalled} |")
+    return "\n".join(rows)
+
+
 # -- reading and writing ---------------------------------------------------------
 
 
@@ -137,7 +147,12 @@ def test_source(step: str) -> str:
 
 def step_of(test_grade_id: str) -> str:
     """The check a test cell calls: ``test_recall_forward`` and ``test_forward`` both call ``forward``."""
-    return test_grade_id.removeprefix(TEST).removeprefix(RECALL)
+    return check_step(test_grade_id.removeprefix(TEST))
+
+
+def check_step(graded: str) -> str:
+    """The check of a graded part named by its test cell: ``recall_forward`` is graded as ``forward``."""
+    return graded.removeprefix(RECALL)
 
 
 def calls(function: str) -> list[str]:
@@ -185,14 +200,28 @@ def setup_source(ps: str) -> str:
     return "\n".join(lines)
 
 
-HOW_GRADED = """\
+def example_failure() -> str:
+    """What the seed notebook's precedence bug makes the small case of `hidden_delta` show."""
+    from from_memory.kernel.compare import StepFailed
+    from from_memory.kernel.known import expect
+
+    case = known_cases.CASES["hidden_delta"]
+    bug = next(m for m in mutants.CATALOG if m.slug == "hidden_delta__precedence")
+    try:
+        expect(bug.function, known_cases.call_values(case), known_cases.answer(case).tolist())
+    except StepFailed as failure:
+        return "\n".join("    " + line for line in failure._render_traceback_()[:-1])
+    raise AssertionError("the small case of `hidden_delta` misses the seed notebook's bug")
+
+
+def how_graded() -> str:
+    return f"""\
 **How this notebook is graded.** Every function you write is followed by a test cell. Its
 visible part runs your function on one small case and compares the result with the answer
 of the reference network, so running the cell (or *Validate*) tells you straight away
 whether your function is right there, and where it differs:
 
-    Check failed: `hidden_delta`'s result has wrong values: first difference at index
-        [0, 0]: got 0, expected 0.008 (largest difference 0.048).
+{example_failure()}
 
 When you submit, hidden tests compare each function with the reference on fresh inputs of
 other sizes, and grade it on its own: a function that calls a wrong one of yours is graded
@@ -286,7 +315,7 @@ def build(ps: str, nb):
     cells = [c for c in nb.cells if not _generated(c)]
     setup_at = next(i for i, c in enumerate(cells) if meta(c).get("grade_id") == "setup")
     title, *setup_intro = cells[:setup_at]
-    head = [title, markdown("how-graded", HOW_GRADED), *setup_intro,
+    head = [title, markdown("how-graded", how_graded()), *setup_intro,
             code("setup", setup_source(ps), _nbgrader("setup", locked=True)), *drill_cells(ps)]
     body = []
     for cell in cells[setup_at + 1:]:

@@ -26,24 +26,23 @@ from from_memory.examples import submissions
 PS = "ps1_forward"
 MAX = 5  # points of problem set 1: sigmoid 1, init_synapses 1, forward_two_layer 1, forward 2
 
-# Wrong answers that pass every visible assert (right types and shapes, wrong numbers):
-# whatever a cheat adds to them, an honest grade is 0/5.
-WRONG = {
-    "sigmoid": "def sigmoid(x):\n    return 0.5 + 0.0 * x\n",
-    "init_synapses": (
-        "def init_synapses(n_inputs, hidden_dim, seed=1):\n"
-        "    return np.zeros((n_inputs, hidden_dim)), np.zeros((hidden_dim, 1))\n"
-    ),
-    "forward_two_layer": (
-        "def forward_two_layer(layer_0, synapse_0):\n"
-        "    return np.full((len(layer_0), synapse_0.shape[1]), 0.5)\n"
-    ),
-    "forward": (
-        "def forward(layer_0, synapse_0, synapse_1):\n"
-        "    return (np.full((len(layer_0), synapse_0.shape[1]), 0.5),\n"
-        "            np.full((len(layer_0), 1), 0.5))\n"
-    ),
-}
+
+
+def _pasted(function: str) -> str:
+    """``function`` returning the answer its test cell states for the small case, whatever it is given."""
+    from from_memory.course import known_cases
+
+    case = known_cases.CASES[function]
+    answer = known_cases.answer(case)
+    values = [answer] if not known_cases.result_names(case) else list(answer)
+    body = ", ".join(f"np.array({value.tolist()!r})" for value in values)
+    parameters = ", ".join(known_cases.parameters(function))
+    return f"def {function}({parameters}):\n    return {body}\n"
+
+
+# Wrong answers that pass every visible check: each returns the numbers its test cell states
+# for the small case, pasted in. The hidden tests try fresh inputs: an honest grade is 0/5.
+WRONG = {name: _pasted(name) for name in ("sigmoid", "init_synapses", "forward_two_layer", "forward")}
 
 
 @dataclass(frozen=True)
@@ -67,7 +66,7 @@ def correct():
 
 
 def wrong():
-    """Every function wrong, every visible assert passing: honestly 0/5."""
+    """Every function wrong, every visible check passing: honestly 0/5."""
     return submissions.fill(submissions.release_notebook(PS), WRONG)
 
 
@@ -290,6 +289,7 @@ CASES = [
         "flagged: test cell `test_forward` was deleted",
         lambda ctx: edit_cell(correct(), "test_forward", _delete),
     ),
+    Case("pastes-the-stated-answers", "graded: 0/5", lambda ctx: wrong()),
     Case(
         "test-cell-edited-to-pass",
         "graded: 0/5",

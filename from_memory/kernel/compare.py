@@ -23,7 +23,7 @@ TRAINING_RTOL, TRAINING_ATOL = 1e-5, 1e-8
 
 # Shown lines are at most this long: `nbgrader validate` cuts printed lines at
 # ``Validator.width`` (90 by default) minus its 4-space indent and "...".
-MESSAGE_WIDTH = 80
+MESSAGE_WIDTH = 76
 CONTINUATION = "    "
 
 

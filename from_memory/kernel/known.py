@@ -36,7 +36,7 @@ from from_memory.kernel.compare import (
     compare,
 )
 
-SMALL_CASE = "That was on the small case of this cell (your functions above are used as they are)."
+SMALL_CASE = "That was on this cell's small case, run with your functions above."
 
 
 def grading() -> bool:

@@ -231,8 +231,9 @@ and check that nothing fails."""
 
 
 def recall_intro(ps: str, drills: tuple) -> str:
-    sets = sorted({introduced_in(f) for f in drills})
-    where = ", ".join(f"problem set {s[2]}" for s in sets)
+    sets = sorted({introduced_in(f)[2] for f in drills})
+    where = f"problem set {sets[0]}" if len(sets) == 1 else (
+        f"problem sets {', '.join(sets[:-1])} and {sets[-1]}")
     return f"""\
 ## From memory ({len(drills)} points)
 

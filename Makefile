@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-stamp
 # nbgrader runs `alembic` in a subprocess on a fresh gradebook: the venv's bin/ must be on PATH.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: install demo test test-slow test-browser bench-load test-under-load bench-kernels test-postgres bench bench-scale reference release clean bench-oracle mutation adversarial honest
+.PHONY: install demo test test-slow test-browser bench-load test-under-load bench-kernels test-postgres bench bench-scale reference source release clean bench-oracle mutation adversarial honest
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -79,6 +79,10 @@ honest: $(STAMP)
 
 bench-oracle: $(STAMP)
 	$(BIN)/python benchmarks/bench_oracle.py
+
+# The generated parts of source/*/*.ipynb (drills, tasks, small cases, provided code); then `make release`.
+source: $(STAMP)
+	$(BIN)/python -m from_memory.course.build
 
 release: $(STAMP)
 	$(BIN)/from-memory release

@@ -47,11 +47,13 @@ if not os.environ.get("FROM_MEMORY_STOCK_AUTOGRADE"):
 os.environ.setdefault("FROM_MEMORY_ITERATIONS", "3000")
 
 # Students see the checker's message in their feedback, never the hidden test source
-# (`from-memory feedback` sets this for every course; here for plain nbgrader too).
+# (`from-memory feedback` sets this for every course; here for plain nbgrader too); the page
+# draws its own formulas (no MathJax from the web, so it reads the same offline).
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
     "from_memory.course.hide_tests.HideHiddenTests",
+    "from_memory.course.feedback_math.RenderMath",
     # with `from-memory feedback --partial`: answers not graded yet are labelled as such
     "from_memory.course.handback.LabelWaitingAnswers",
 ]

@@ -2,10 +2,12 @@
 
 Everything runs in one temporary copy of the course (config, source/, release/).
 Example submissions are made at test time by :mod:`from_memory.examples.submissions` and
-named by their expected outcome: ``passes-all``, ``blank-release`` and
-``fails-<step>``, the reference notebook with one realistic mistake planted in
-one step. One ``nbgrader autograde <ps>`` grades all three students of an
-assignment, so the module costs a few nbgrader commands per assignment.
+named by their expected outcome: ``passes-all``, ``blank-release``, ``fails-<step>``,
+the reference notebook with one realistic mistake planted in one step, and
+``fails-recall_<function>``, one planted in a recall drill. One ``nbgrader autograde <ps>``
+grades all students of an assignment, and one ``nbgrader validate`` runs every
+notebook that should fail validation, so the module costs a few nbgrader commands per
+assignment.
 """
 
 from __future__ import annotations
@@ -21,8 +23,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from from_memory.course import SLOW_UNUSED_MODULES, environment
+from from_memory.course import SLOW_UNUSED_MODULES, build, environment
 from from_memory.examples import submissions
+from from_memory.judge import checks, mutants
+from from_memory.kernel import known
+from from_memory.kernel.compare import MESSAGE_WIDTH
 
 pytestmark = pytest.mark.nbgrader
 
@@ -76,12 +81,34 @@ PLANTED = {
 # The capstone's function is graded from several sides: its planted bug (a hidden layer that
 # never learns) also makes `alpha` change nothing in `synapse_0`, which the settings check sees.
 ALSO_LOST = {"ps6_capstone": {"test_thirteen_line_network_respects_settings"}}
+# One catalog mistake per problem set planted in a recall drill, among them both bugs of the
+# seed notebook: each costs only its drill's point, though later steps call the function.
+RECALL_PLANTED = {
+    "ps2_backprop": ("recall_sigmoid", "sigmoid__missing_minus"),  # forward and train_two_layer call it
+    "ps3_alpha": ("recall_hidden_delta", "hidden_delta__precedence"),  # train calls it
+    "ps4_directions": ("recall_forward", "forward__no_output_sigmoid"),  # the counting loop calls it
+    "ps5_hidden": ("recall_train_counting_directions", "train_counting_directions__updates_inside_if"),
+    "ps6_capstone": ("recall_output_error", "output_error__sign"),
+}
+SEED_BUGS = {  # (problem set, solution cell, the seed notebook's bug), in the set and in its drill
+    ("ps2_backprop", "hidden_delta", "hidden_delta__precedence"),
+    ("ps3_alpha", "recall_hidden_delta", "hidden_delta__precedence"),
+    ("ps4_directions", "train_counting_directions", "train_counting_directions__updates_inside_if"),
+    ("ps5_hidden", "recall_train_counting_directions", "train_counting_directions__updates_inside_if"),
+}
 STUDENTS = ("passes-all", "blank-release")  # plus fails-<step> per assignment
-LEAKS = ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS", "from_memory", "check_")
+# What a released notebook must never show: solutions, hidden tests, the checker, the reference.
+LEAKS = ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS", "from_memory.kernel import", "from_memory.judge",
+         "solutions", "check_")
+CATALOG = {m.slug: m for m in mutants.CATALOG}
 
 
 def planted_student(ps: str) -> str:
     return f"fails-{PLANTED[ps][0]}"
+
+
+def recall_student(ps: str) -> str:
+    return f"fails-{RECALL_PLANTED[ps][0]}"
 
 
 def planted_code(ps: str) -> str:
@@ -165,12 +192,15 @@ def graded(course):
             "blank-release": submissions.blank(ps),
             planted_student(ps): submissions.with_function(ps, step, planted_code(ps)),
         }
+        if ps in RECALL_PLANTED:
+            cell, slug = RECALL_PLANTED[ps]
+            made[recall_student(ps)] = submissions.with_function(ps, cell, CATALOG[slug].source)
         for student, nb in made.items():
             submissions.write_submission(nb, course, student, ps)
         start = time.perf_counter()
         nbgrader(course, "autograde", ps)
         seconds[ps] = (time.perf_counter() - start) / len(made)
-        nbgrader(course, "generate_feedback", ps, "--student", planted_student(ps))
+        nbgrader(course, "generate_feedback", ps)
     return seconds
 
 
@@ -257,6 +287,96 @@ def test_release_notebooks_fail_validate_and_pass_it_inverted(course):
         )
 
 
+VALIDATED = "validated"  # the folder of the course holding the notebooks validate should fail
+
+
+def wrong_value_notebooks() -> dict[str, tuple]:
+    """``{name: (problem set, notebook)}``: every function of a set returning a wrong value; the seed bugs."""
+    made = {}
+    for ps in ASSIGNMENTS:
+        functions = [cell for cell in submissions.solution_code(ps) if not cell.endswith("_answer")]
+        made[f"{ps}-wrong-values"] = (ps, submissions.with_wrong_values(ps, functions))
+    for ps, cell, slug in sorted(SEED_BUGS):
+        made[f"{ps}-{cell}-{slug}"] = (ps, submissions.with_function(ps, cell, CATALOG[slug].source))
+    return made
+
+
+def failed_cells(log: str) -> dict[str, list[tuple[str, str]]]:
+    """``{notebook file name: [(failed cell's source, its error)]}`` from one validate log."""
+    found = {}
+    for chunk in re.split(r"\[ValidateApp \| INFO\] Validating '", log)[1:]:
+        path, _, rest = chunk.partition("'")
+        cells = []
+        for block in re.split(r"\n={20,}\n", rest)[1:]:
+            source, _, error = block.partition("The error was:")
+            cells.append((source.removeprefix("The following cell failed:"), error))
+        found[Path(path).name] = cells
+    return found
+
+
+@pytest.fixture(scope="module")
+def validated(course):
+    """One ``nbgrader validate`` of every notebook of :func:`wrong_value_notebooks`; its log per notebook."""
+    made = wrong_value_notebooks()
+    paths = []
+    for name, (_, nb) in made.items():
+        path = course / VALIDATED / f"{name}.ipynb"
+        path.parent.mkdir(exist_ok=True)
+        nbformat.write(nb, path)
+        paths.append(str(path.relative_to(course)))
+    log = nbgrader(course, "validate", *paths)
+    return validate_results(log), failed_cells(log)
+
+
+CHECKED = re.compile(r"(?:expect|expect_lines)\((\w+),")
+
+
+def checked_function(shown_source: str) -> str:
+    """The function whose small case a failed cell (as validate printed it) checks."""
+    return CHECKED.search(shown_source).group(1)
+
+
+@pytest.mark.parametrize("ps", ASSIGNMENTS)
+def test_validate_fails_every_wrong_value_with_the_hidden_tests_kind_of_message(validated, ps):
+    verdicts, failures = validated
+    name = f"{ps}-wrong-values.ipynb"
+    tests = [c for c in submissions.release_notebook(ps).cells
+             if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")]
+    assert verdicts[name].startswith(f"VALIDATION FAILED ON {len(tests)} CELL(S)!"), verdicts[name]
+    expected = [checks.function_of(build.step_of(c.metadata.nbgrader.grade_id)) for c in tests]
+    assert [checked_function(source) for source, _ in failures[name]] == expected
+    for (_, error), function in zip(failures[name], expected, strict=True):
+        shown = " ".join(error.split())
+        # a wrong earlier value may make numpy warn first (overflow in exp): the message follows
+        assert "Check failed:" in shown, shown
+        shown = shown[shown.index("Check failed:"):]
+        assert shown.startswith((f"Check failed: `{function}`", "Check failed: The line `")), shown
+        assert "wrong value" in shown, shown
+        assert known.SMALL_CASE in shown
+
+
+def test_validate_cuts_no_message(validated):
+    _, failures = validated
+    assert failures
+    for name, cells in failures.items():
+        for _, error in cells:
+            for line in error.strip("\n").splitlines():
+                assert not line.endswith("..."), f"{name}: validate cut {line!r}"
+                assert len(line) <= len("    ") + MESSAGE_WIDTH
+
+
+@pytest.mark.parametrize(("ps", "cell", "slug"), sorted(SEED_BUGS))
+def test_validate_catches_the_seed_notebooks_bugs_in_the_sets_and_their_drills(validated, ps, cell, slug):
+    verdicts, failures = validated
+    name = f"{ps}-{cell}-{slug}.ipynb"
+    assert verdicts[name].startswith("VALIDATION FAILED"), verdicts[name]
+    function = cell.removeprefix("recall_")
+    # the first failure is the bug's own cell; later ones are steps that call it, right on their own
+    source, error = failures[name][0]
+    assert checked_function(source) == function
+    assert " ".join(error.split()).startswith(f"Check failed: `{function}`'s"), error
+
+
 # -- autograde and feedback ----------------------------------------------------------------------
 
 
@@ -283,6 +403,40 @@ def test_autograde_takes_only_the_planted_steps_points(course, graded, ps):
     expected = {cell: (0.0 if cell in lost else top, top) for cell, (_, top) in grades.items()}
     assert f"test_{step}" in grades
     assert grades == expected
+
+
+@pytest.mark.parametrize("ps", list(RECALL_PLANTED))
+def test_a_wrong_recall_costs_only_its_own_point(course, graded, ps):
+    cell, slug = RECALL_PLANTED[ps]
+    grades = auto_grades(course, ps, recall_student(ps))
+    expected = {name: (0.0 if name == f"test_{cell}" else top, top) for name, (_, top) in grades.items()}
+    assert grades == expected, f"{ps}: {slug} in {cell}"
+    page = (course / "feedback" / recall_student(ps) / ps / f"{ps}.html").read_text()
+    shown = " ".join(html.unescape(re.sub(r"<[^>]+>", "", page)).split())  # messages wrap
+    assert CATALOG[slug].hint in shown
+
+
+def test_experiments_show_their_progress_at_the_grading_budget(course, graded):
+    nb = nbformat.read(course / "autograded" / "passes-all" / "ps3_alpha" / "ps3_alpha.ipynb", as_version=4)
+    printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    for block in printed.split("Training With Alpha:")[1:]:
+        steps = [int(j) for j in re.findall(r"Error after (\d+) iterations:", block)]
+        assert steps == [0, 500, 1000, 1500, 2000, 2500], block
+    ps5 = nbformat.read(course / "autograded" / "passes-all" / "ps5_hidden" / "ps5_hidden.ipynb", as_version=4)
+    printed = "".join(o.get("text", "") for c in ps5.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    assert printed.count("Error after 2500 iterations:") == 4
+
+
+@pytest.mark.parametrize("ps", ASSIGNMENTS)
+def test_feedback_draws_its_math_without_the_web(course, graded, ps):
+    page = (course / "feedback" / planted_student(ps) / ps / f"{ps}.html").read_text()
+    body = page[page.index("<body"):]
+    source = "\n".join(c.source for c in submissions.source_notebook(ps).cells if c.cell_type == "markdown")
+    formulas = len(re.findall(r"\$\$.+?\$\$|\$.+?\$", source, re.DOTALL))
+    assert body.count('class="math"') == formulas
+    text = re.sub(r"<[^>]+>", "", body)
+    assert "$" not in text, f"{ps}: raw TeX left in the page"
+    assert "\\frac" not in text, f"{ps}: raw TeX left in the page"
 
 
 @pytest.mark.parametrize("ps", ASSIGNMENTS)

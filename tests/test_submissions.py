@@ -8,6 +8,7 @@ import re
 import nbformat
 import pytest
 
+from from_memory.course import build
 from from_memory.examples import submissions
 from from_memory.judge import checks
 
@@ -34,16 +35,20 @@ WRITTEN_ANSWERS = {
     "ps4_directions": ["directions_answer"],
     "ps5_hidden": ["hidden_answer"],
 }
-# The graded steps of each notebook, in order: a function's own check, except that the
-# capstone's function is graded from four sides (see from_memory.judge.checks.PROPERTIES).
-STEPS = {
-    **FUNCTIONS,
-    "ps6_capstone": [*checks.PROPERTIES, "thirteen_line_network"],
+# The recall drills of each notebook: its solution cells `recall_<function>`, first of all.
+DRILLS = {ps: [f"recall_{f}" for f in build.SCHEDULE.get(ps, ())] for ps in ASSIGNMENTS}
+# The graded test cells of each notebook, in order: a drill's, then a function's own check,
+# except that the capstone's function is graded from four sides (checks.PROPERTIES).
+TESTS = {
+    ps: [f"test_{d}" for d in DRILLS[ps]]
+    + [f"test_{s}" for s in ({**FUNCTIONS, "ps6_capstone": [*checks.PROPERTIES, "thirteen_line_network"]})[ps]]
+    for ps in ASSIGNMENTS
 }
 HIDDEN_BLOCK = re.compile(
     r"\n### BEGIN HIDDEN TESTS\nfrom from_memory\.kernel import check_(\w+); check_(\w+)\((\w+)\)\n"
     r"### END HIDDEN TESTS$"
 )
+VISIBLE_IMPORT = re.compile(r"^from from_memory\.kernel\.known import (expect|expect_lines)$", re.MULTILINE)
 
 
 def nbgrader_cells(nb, **flags):
@@ -60,7 +65,7 @@ def nbgrader_cells(nb, **flags):
 
 @pytest.mark.parametrize("ps", ASSIGNMENTS)
 def test_solution_code_names_every_function_and_written_answer(ps):
-    assert list(submissions.solution_code(ps)) == FUNCTIONS[ps] + WRITTEN_ANSWERS.get(ps, [])
+    assert list(submissions.solution_code(ps)) == DRILLS[ps] + FUNCTIONS[ps] + WRITTEN_ANSWERS.get(ps, [])
 
 
 @pytest.mark.parametrize("ps", ASSIGNMENTS)
@@ -73,7 +78,7 @@ def test_solution_code_is_one_marker_free_function_per_cell(ps):
         assert "### END SOLUTION" not in code
         tree = ast.parse(code)
         assert [type(node) for node in tree.body] == [ast.FunctionDef], f"{ps}/{grade_id}"
-        assert tree.body[0].name == grade_id
+        assert tree.body[0].name == grade_id.removeprefix("recall_")
 
 
 def test_passes_all_fills_every_stub_and_blank_fills_none():
@@ -160,8 +165,8 @@ def test_source_notebook_is_clean(ps):
 def test_every_function_is_followed_by_its_test_cell(ps):
     nb = submissions.source_notebook(ps)
     ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells]
-    for name in FUNCTIONS[ps]:
-        own_tests = [f"test_{step}" for step in STEPS[ps] if checks.function_of(step) == name]
+    for name in DRILLS[ps] + FUNCTIONS[ps]:
+        own_tests = [t for t in TESTS[ps] if t == f"test_{name}" or checks.function_of(t[5:]) == name]
         following = ids[ids.index(name) + 1 : ids.index(name) + 1 + len(own_tests)]
         assert following == own_tests, f"{ps}: {own_tests} should follow {name}"
     grade_ids = [i for i in ids if i]
@@ -171,23 +176,40 @@ def test_every_function_is_followed_by_its_test_cell(ps):
 @pytest.mark.parametrize("ps", ASSIGNMENTS)
 def test_test_cells_end_with_exactly_the_hidden_check_call(ps):
     tests = nbgrader_cells(submissions.source_notebook(ps), grade=True, solution=False)
-    assert [c.metadata.nbgrader.grade_id for c in tests] == [f"test_{n}" for n in STEPS[ps]]
-    seen = set()
+    assert [c.metadata.nbgrader.grade_id for c in tests] == TESTS[ps]
     for cell in tests:
         meta = cell.metadata.nbgrader
         assert meta.locked
         assert 1 <= meta.points <= 3
         match = HIDDEN_BLOCK.search(cell.source)
         assert match, f"{ps}/{meta.grade_id}: the hidden block is not the one-line check call"
-        name = meta.grade_id.removeprefix("test_")
-        function = checks.function_of(name)
-        assert match.groups() == (name, name, function)
-        visible = cell.source[: match.start()]
-        if function not in seen:  # a function's first test cell carries the visible sanity asserts
-            assert "assert" in visible
-        assert visible.strip(), f"{ps}/{meta.grade_id}: say what the hidden test checks"
-        assert "from_memory" not in visible
-        seen.add(function)
+        name = meta.grade_id.removeprefix("test_").removeprefix("recall_")
+        assert match.groups() == (name, name, checks.function_of(name))
+        assert cell.source[match.start() + 1 :] == build.HIDDEN_BLOCK.format(
+            step=name, function=checks.function_of(name)
+        )
+        if meta.grade_id.startswith("test_recall_"):
+            assert meta.points == 1, f"{ps}/{meta.grade_id}: a drill is worth 1 point"
+
+
+@pytest.mark.parametrize("ps", ASSIGNMENTS)
+def test_visible_test_code_is_a_small_case_checked_by_expect_alone(ps):
+    for cell in nbgrader_cells(submissions.release_notebook(ps), grade=True, solution=False):
+        visible = cell.source
+        assert VISIBLE_IMPORT.search(visible), f"{ps}/{cell.metadata.nbgrader.grade_id}"
+        assert "expect(" in visible or "expect_lines(" in visible
+        # the kit appears only as that import: no checker, no reference
+        assert visible.count("from_memory") == 1
+        assert "solutions" not in visible
+        assert "check_" not in visible
+        assert "assert " not in visible
+
+
+@pytest.mark.parametrize("ps", ASSIGNMENTS)
+def test_visible_test_code_lines_are_short(ps):
+    for cell in nbgrader_cells(submissions.release_notebook(ps), grade=True, solution=False):
+        for line in cell.source.splitlines():
+            assert len(line) <= 76, f"{ps}/{cell.metadata.nbgrader.grade_id}: {line!r}"
 
 
 @pytest.mark.parametrize("ps", ASSIGNMENTS)

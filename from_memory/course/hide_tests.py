@@ -18,6 +18,7 @@ FEEDBACK_PREPROCESSORS = (
     "nbgrader.preprocessors.GetGrades",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
     "from_memory.course.hide_tests.HideHiddenTests",
+    "from_memory.course.feedback_math.RenderMath",  # formulas drawn in the page, offline
     # with `from-memory feedback --partial`: answers not graded yet are labelled as such
     "from_memory.course.handback.LabelWaitingAnswers",
 )

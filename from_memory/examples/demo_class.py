@@ -136,8 +136,8 @@ class PlannedSubmission:
     plants: tuple[Plant, ...] = ()
     # step -> "pass" | "fail" | "flagged" (test cell deleted: 0 points, manual grading)
     expected: dict[str, str] = field(default_factory=dict)
-    # step -> the catalog slug planted there. The hidden check names it in its hint, unless
-    # a visible assert of the test cell stops the cell first (e.g. a wrong shape).
+    # step -> the catalog slug planted there; the hidden check names it in its hint (the
+    # small case of the test cell is not run by the autograder).
     mistakes: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict:

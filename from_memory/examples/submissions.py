@@ -7,10 +7,12 @@ nbgrader run), so tests and the demo class build the same submissions:
     passes_all("ps1_forward")                       # every solution cell holds the reference code
     blank("ps1_forward")                            # the release as handed out
     with_function("ps1_forward", "forward", code)   # passes_all, with one cell replaced
+    with_wrong_values("ps2_backprop", ["hidden_delta"])  # those functions return a wrong number
     write_submission(nb, course_root, "ada", "ps1_forward")
 
 Solution cells are named by their nbgrader ``grade_id``: a function's cell by the
-function's name (``forward``), a written answer by its own slug (``alpha_answer``).
+function's name (``forward``), a recall drill's cell by ``recall_<function>``
+(``recall_forward``), a written answer by its own slug (``alpha_answer``).
 """
 
 from __future__ import annotations
@@ -103,6 +105,53 @@ def passes_all(ps: str) -> nbformat.NotebookNode:
 def with_function(ps: str, grade_id: str, code: str) -> nbformat.NotebookNode:
     """:func:`passes_all`, except that solution cell ``grade_id`` holds ``code``."""
     return fill(release_notebook(ps), {**solution_code(ps), grade_id: code})
+
+
+# Appended to a solution cell: its function, right but for the first number of its result.
+WRONG_VALUE = '''
+
+_right_{name} = {name}
+
+
+def {name}(*args, **kwargs):
+    """`{name}`, with the first number of its result moved by 1."""
+    return _moved_by_one(_right_{name}(*args, **kwargs))
+
+
+def _moved_by_one(result):
+    if isinstance(result, tuple):
+        return (_moved_by_one(result[0]), *result[1:])
+    if isinstance(result, dict):
+        first = next(iter(result))
+        return {{**result, first: _moved_by_one(result[first])}}
+    if hasattr(result, "axes"):  # a figure: its first line, one higher
+        line = result.axes[0].get_lines()[0]
+        line.set_ydata(np.asarray(line.get_ydata(), dtype=float) + 1)
+        return result
+    if isinstance(result, np.ndarray):
+        moved = result.astype(float)
+        moved.flat[0] += 1
+        return moved
+    return result + 1
+'''
+
+
+def function_of_cell(grade_id: str) -> str:
+    """The function a solution cell defines: ``recall_forward`` and ``forward`` both define ``forward``."""
+    return grade_id.removeprefix("recall_")
+
+
+def with_wrong_values(ps: str, grade_ids) -> nbformat.NotebookNode:
+    """:func:`passes_all`, except that the functions of cells ``grade_ids`` return a wrong value.
+
+    Each stays the reference, wrapped so that the first number of its result is moved by 1:
+    the smallest wrong answer, the same for every kind of step (arrays, tuples, dicts,
+    numbers, figures).
+    """
+    code = solution_code(ps)
+    for grade_id in grade_ids:
+        code[grade_id] += WRONG_VALUE.format(name=function_of_cell(grade_id))
+    return fill(release_notebook(ps), code)
 
 
 def write_submission(nb, course_root, student: str, ps: str) -> Path:

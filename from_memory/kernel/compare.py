@@ -8,6 +8,8 @@ problem first, then got/expected.
 from __future__ import annotations
 
 import numbers
+import re
+import textwrap
 
 import numpy as np
 
@@ -24,15 +26,36 @@ TRAINING_RTOL, TRAINING_ATOL = 1e-5, 1e-8
 MIN_FLOAT_BYTES = 8
 
 
+# Shown lines are at most this long: `nbgrader validate` cuts printed lines at
+# ``Validator.width`` (90 by default) minus its 4-space indent and "...".
+MESSAGE_WIDTH = 76
+CONTINUATION = "    "
+
+
 class StepFailed(AssertionError):
     """A check's verdict: an AssertionError whose notebook display is only its message.
 
     IPython calls ``_render_traceback_`` to show an exception, so the student (and
     the feedback HTML) see the message, never the checker's files or source lines.
+    Each line of the message is wrapped at spaces to :data:`MESSAGE_WIDTH` characters,
+    its continuation lines indented, so no viewer cuts it off.
     """
 
     def _render_traceback_(self):
-        return ["Check failed: " + line if i == 0 else line for i, line in enumerate(str(self).splitlines())]
+        lines = []
+        for index, line in enumerate(str(self).splitlines()):
+            text = "Check failed: " + line if index == 0 else line
+            # a shape or an index, "(4, 1)" or "[0, 0]", is never split over two lines
+            text = _SMALL_TUPLE.sub(lambda match: match.group(0).replace(" ", _KEEP), text)
+            lines += [part.replace(_KEEP, " ") for part in textwrap.wrap(
+                text, MESSAGE_WIDTH, subsequent_indent=CONTINUATION,
+                break_long_words=False, break_on_hyphens=False,
+            )] or [""]
+        return lines
+
+
+_SMALL_TUPLE = re.compile(r"[(\[][-\d., ]{1,20}[)\]]")
+_KEEP = "\u00a0"  # textwrap never breaks at a no-break space
 
 
 def describe_shape(value) -> str:

@@ -1,4 +1,4 @@
-"""The notebooks hostile cases start from: right ones, and wrong ones that pass every visible assert.
+"""The notebooks hostile cases start from: right ones, and wrong ones that pass every visible check.
 
 A trick is judged against what the same notebook scores without it: a cheat built on
 :func:`wrong` must score what :func:`wrong` scores (0 in problem set 1), whatever it tries.
@@ -69,6 +69,31 @@ WRONG = {
     ),
 }
 PS1_STEPS = ("sigmoid", "init_synapses", "forward_two_layer", "forward")
+
+
+def _pasted(function: str) -> str:
+    """``function`` returning the answer its test cell states for the small case, whatever it is given."""
+    from from_memory.course import known_cases
+
+    import numpy as np
+
+    def code(value):
+        if isinstance(value, tuple):
+            return "(" + ", ".join(code(v) for v in value) + ")"
+        if isinstance(value, dict):
+            return "{" + ", ".join(f"{k!r}: {code(v)}" for k, v in value.items()) + "}"
+        if isinstance(value, np.ndarray):
+            return f"np.array({known_cases.literal(value, 8, exact=True)})"
+        return known_cases.literal(value, 8, exact=True)
+
+    answer = code(known_cases.answer(known_cases.CASES[function]))
+    return f"def {function}({', '.join(known_cases.parameters(function))}):\n    return {answer}\n"
+
+
+# The visible half of each test cell checks one small case by its values: a wrong answer that
+# passes it returns those numbers, pasted, and is wrong on every other input. So each cheat
+# built on these reaches the hidden check, and an honest grade of the step is still 0.
+WRONG = {name: _pasted(name) for name in WRONG}
 
 
 def correct(ps: str = PS):

@@ -225,7 +225,7 @@ def test_small_cases_differ_in_shape_from_every_hidden_input(step):
     function = checks.function_of(step)
     if function in checks.PLOTS:
         return  # plots are judged on a sweep the check makes itself
-    hidden = [kwargs for kwargs, _ in checks.cases(checks.STEPS[function])]
+    hidden = [case.kwargs for case in checks.STEPS[function].cases()]
     mine = dict(zip(case.arguments, known_cases.call_values(case), strict=True))
     arrays = {k: np.shape(v) for k, v in mine.items() if isinstance(v, np.ndarray)}
     for kwargs in hidden:

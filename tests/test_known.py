@@ -40,7 +40,7 @@ def test_the_seed_notebooks_precedence_bug_gets_the_hidden_tests_message():
         "got 0, expected 0.008 (largest difference 0.048)."
     )
     assert second == known.SMALL_CASE
-    hidden = checks.run("hidden_delta", SEED_PRECEDENCE.function).message.splitlines()[0]
+    hidden = checks.run_step("hidden_delta", SEED_PRECEDENCE.function).message.splitlines()[0]
     assert message_kind(first) == message_kind(hidden)
 
 
@@ -128,7 +128,7 @@ def rendered(message: str) -> list[str]:
 
 
 def test_shown_lines_are_wrapped_so_validate_never_cuts_them():
-    message = checks.run("hidden_delta", SEED_PRECEDENCE.function).message
+    message = checks.run_step("hidden_delta", SEED_PRECEDENCE.function).message
     lines = rendered(message)
     assert max(map(len, lines)) <= compare.MESSAGE_WIDTH
     assert lines[0].startswith("Check failed: `hidden_delta`'s result has wrong values:")

@@ -115,7 +115,7 @@ def stock_course(tmp_path_factory):
     """A course copy with problem set 1 released, its notebooks graded by stock nbgrader (checks in the kernel)."""
     from from_memory.examples.adversarial import make_course
 
-    return make_course(tmp_path_factory.mktemp("stock") / "course", PS)
+    return make_course(tmp_path_factory.mktemp("stock") / "course", [PS])
 
 
 def _stock_graded(root, student, code):

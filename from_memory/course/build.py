@@ -225,7 +225,10 @@ whether your function is right there, and where it differs:
 
 When you submit, hidden tests compare each function with the reference on fresh inputs of
 other sizes, and grade it on its own: a function that calls a wrong one of yours is graded
-with the reference's version in its place. Keep the function names and arguments exactly as
+with the reference's version in its place. Results are numpy arrays of float64 (numpy's
+default; integers where a step counts) or plain numbers: a float32 result, a list, or an
+object of a class of your own is graded as wrong, with a message saying why. A function must
+leave the arrays it is given as they were. Keep the function names and arguments exactly as
 given, and don't add or delete cells. Before you submit, run *Kernel → Restart & Run All*
 and check that nothing fails."""
 

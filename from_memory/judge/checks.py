@@ -39,8 +39,9 @@ def run_step(name: str, function, failed=()) -> Verdict:
 
 
 def function_of(name: str) -> str:
-    """The name of the student's function that the check ``name`` grades."""
-    return CHECKS[name].function
+    """The name of the student's function that the check ``name`` grades (any other name: itself)."""
+    check = CHECKS.get(name)
+    return name if check is None else check.function
 
 
 def called(source: str) -> list[tuple[str, str]]:

@@ -137,13 +137,46 @@ def global_names(code: types.CodeType) -> set:
     return names
 
 
+def reachable(function: types.FunctionType) -> set:
+    """Global names ``function`` reads, and those of the notebook's functions it calls, and so on."""
+    home = function.__globals__
+    names: set = set()
+    todo = [function]
+    seen = set()
+    while todo:
+        current = todo.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        for name in global_names(current.__code__):
+            names.add(name)
+            value = home.get(name)
+            if isinstance(value, types.FunctionType) and value.__globals__ is home:
+                todo.append(value)
+    return names
+
+
+def _rebound(function: types.FunctionType, namespace: dict) -> types.FunctionType:
+    copy_ = types.FunctionType(function.__code__, namespace, function.__name__, function.__defaults__,
+                               function.__closure__)
+    copy_.__kwdefaults__ = function.__kwdefaults__
+    return copy_
+
+
 def with_helpers(function: types.FunctionType, helpers: dict) -> types.FunctionType:
-    """The same function over a copy of its globals in which ``helpers`` replace those names."""
-    namespace = dict(function.__globals__)
+    """The same function over a copy of its globals in which ``helpers`` replace those names.
+
+    The notebook's other functions in that copy are rebuilt over it too, so a helper is
+    replaced wherever the function reaches it (``train`` calls ``forward``, which calls the
+    replaced ``sigmoid``).
+    """
+    home = function.__globals__
+    namespace = dict(home)
     namespace.update(helpers)
-    return types.FunctionType(
-        function.__code__, namespace, function.__name__, function.__defaults__, function.__closure__
-    )
+    for name, value in list(namespace.items()):
+        if name not in helpers and isinstance(value, types.FunctionType) and value.__globals__ is home:
+            namespace[name] = _rebound(value, namespace)
+    return _rebound(function, namespace)
 
 
 def run(step: str, function, transport) -> None:
@@ -162,7 +195,7 @@ def run(step: str, function, transport) -> None:
                     for c in calls]
 
         record["runs"].append(outcomes(function))
-        swap = [h for h in spec.get("swap", ()) if h != name and h in global_names(function.__code__)]
+        swap = [h for h in spec.get("swap", ()) if h != name and h in reachable(function)]
         if swap:
             stubs = {helper: transport.helper_stub(helper) for helper in swap}
             record["swapped"] = swap

@@ -27,61 +27,11 @@ from from_memory.examples.hostile.base import with_functions
 HIDDEN_MARKER = "### BEGIN HIDDEN TESTS"
 
 
-def _visible_code(ps: str, step: str) -> str:
-    nb = submissions.release_notebook(ps)
-    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == f"test_{step}")
-    return cell.source.split(HIDDEN_MARKER)[0]
-
-
-def _setup_namespace(ps: str) -> dict:
-    """The names the release notebook's locked setup cell defines (X, y, ...)."""
-    namespace = {"np": np}
-    nb = submissions.release_notebook(ps)
-    setup = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "setup")
-    exec(compile(setup.source, f"<{ps} setup>", "exec"), namespace)  # noqa: S102 - our own cell
-    return namespace
-
-
-def _numbers(node) -> list | None:
-    """A nested list of numbers with at least one float, or None."""
-    try:
-        value = ast.literal_eval(node)
-    except ValueError:
-        return None
-    flat = np.ravel(np.array(value, dtype=object)) if isinstance(value, list) else []
-    if len(flat) and all(isinstance(v, int | float) for v in flat) and any(isinstance(v, float) for v in flat):
-        return value
-    return None
-
-
 def visible_answer(ps: str, step: str) -> np.ndarray:
-    """The answer the visible part of ``test_<step>`` expects, read from the cell's text.
+    """The answer the visible part of ``test_<step>`` states for its small case (as the builder writes it)."""
+    from from_memory.course import known_cases
 
-    The expected numbers it shows (the last list of floats outside the call of ``step``),
-    or, when it shows none, the reference's result on the cell's visible inputs.
-    """
-    tree = ast.parse(_visible_code(ps, step))
-    call = next(
-        node for node in ast.walk(tree)
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == step
-    )
-    inside = {id(node) for node in ast.walk(call)}
-    inside |= {  # lists within lists: only the outermost counts
-        id(inner) for node in ast.walk(tree) if isinstance(node, ast.List)
-        for inner in ast.walk(node) if inner is not node
-    }
-    shown = [
-        found for node in ast.walk(tree)
-        if isinstance(node, ast.List) and id(node) not in inside
-        for found in [_numbers(node)] if found is not None
-    ]
-    if shown:
-        return np.array(shown[-1], dtype=float)
-    from solutions import network
-
-    namespace = _setup_namespace(ps)
-    args = [eval(compile(ast.Expression(arg), "<visible input>", "eval"), namespace) for arg in call.args]
-    return np.asarray(getattr(network, step)(*args), dtype=float)
+    return np.asarray(known_cases.answer(known_cases.CASES[step]), dtype=float)
 
 
 def pasted(ps: str, step: str, otherwise: str | None = None) -> str:

@@ -15,6 +15,7 @@ import pytest
 
 from from_memory.course import build
 from from_memory.examples import demo_class, submissions
+from from_memory.examples.styles import STYLES, restyle
 from from_memory.judge import checks, mutants
 
 REPO = Path(__file__).resolve().parents[1]
@@ -77,7 +78,7 @@ def test_does_the_class_hold_every_kind_of_variant():
     variants = Counter(p.variant for p in PLANS)
     assert {"correct", "messy", "wrong", "blank", "flagged"} <= set(variants)
     styles = {pl.detail for p in PLANS for pl in p.plants if pl.change == "style"}
-    assert styles == set(demo_class.STYLES)
+    assert styles == set(STYLES)
     kinds = {pl.change for p in PLANS for pl in p.plants}
     assert kinds == {"mutant", "seed_bug", "style", "deleted_test"}
     assert all(s.isidentifier() and s.islower() for s in {p.student for p in PLANS})
@@ -335,21 +336,21 @@ def step(layer_0, synapse_0):
 
 @pytest.mark.parametrize(
     "styles",
-    [(s,) for s in demo_class.STYLES]
-    + [demo_class.STYLES[:3], ("renamed", "commented", "printing")],
+    [(s,) for s in STYLES]
+    + [STYLES[:3], ("renamed", "commented", "printing")],
 )
 def test_does_every_style_keep_what_the_function_computes(styles):
     original, restyled = {"np": np}, {"np": np}
     exec(TOY, original)  # noqa: S102
     with contextlib.redirect_stdout(io.StringIO()):
-        exec(demo_class.restyle(TOY, styles), restyled)  # noqa: S102
+        exec(restyle(TOY, styles), restyled)  # noqa: S102
     x, w = np.arange(6.0).reshape(2, 3), np.linspace(-1, 1, 12).reshape(3, 4)
     np.testing.assert_array_equal(restyled["step"](x, w), original["step"](x, w))
     np.testing.assert_array_equal(restyled["step"](layer_0=x, synapse_0=w), original["step"](x, w))
 
 
 def test_does_renaming_keep_parameters_and_change_locals():
-    text = demo_class.restyle(TOY, ("renamed",))
+    text = restyle(TOY, ("renamed",))
     function = ast.parse(text).body[0]
     assert [a.arg for a in function.args.args] == ["layer_0", "synapse_0"]
     stored = {

@@ -337,7 +337,8 @@ def test_a_course_without_settings_gets_no_limit_stock_would_not_have(tiny, tmp_
 
     root = copy_course(tiny, tmp_path / "course")
     target = Path(tempfile.gettempdir()) / f"from-memory-test-{os.getpid()}.txt"
-    honest = ("big = bytearray(5 * 1024 ** 3)\ndel big\n"
+    # 5 GiB of address space (numpy's zeros map it lazily: fast, yet over any 4 GiB RLIMIT_AS)
+    honest = ("import numpy as np\nbig = np.zeros(5 * 1024 ** 3, np.uint8)\nbig[-1] = 1\ndel big\n"
               f"open({str(target)!r}, 'w').write('scratch')\n" + ANSWERS["passes-all"])
     submit(root, "ada", honest)
     try:

@@ -180,7 +180,7 @@ def _write_report(root: Path) -> Path:
 
 
 def cmd_demo(args) -> int:
-    from from_memory.course.demo import demo
+    from from_memory.examples.term import demo
 
     return demo(args.root, jobs=args.jobs, verbose=args.verbose)
 

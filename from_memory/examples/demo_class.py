@@ -25,14 +25,14 @@ notebooks and that plan (``submitted/manifest.json``). Same output on every run.
 from __future__ import annotations
 
 import argparse
-import ast
 import json
-import re
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import nbformat
+
+from from_memory.examples.styles import HELPER_CELL, restyle
 
 MANIFEST = "manifest.json"
 
@@ -42,18 +42,6 @@ SEED_BUGS = (
     "train_counting_directions__updates_inside_if",  # updates under `if j > 0`
     "thirteen_line_network__precedence",  # the same precedence slip in the 13 lines
 )
-
-# Ways a correct solution can be written differently (see :func:`restyle`).
-STYLES = (
-    "matmul_operator",
-    "np_dot",
-    "np_transpose",
-    "renamed",
-    "commented",
-    "printing",
-    "helper_cell",
-)
-
 
 # -- who did what ---------------------------------------------------------------
 
@@ -311,176 +299,6 @@ def restyle_notebook(notebook, solutions: dict, styles: tuple[str, ...]) -> None
         helper = nbformat.v4.new_code_cell(HELPER_CELL)
         helper["id"] = "my-scratch-cell"
         notebook.cells.insert(first_solution, helper)
-
-
-HELPER_CELL = """\
-# My scratch cell: shapes of things, to check my matrix products as I go.
-import numpy as np
-
-
-def shapes(*arrays):
-    return [np.shape(a) for a in arrays]
-
-
-print(shapes(np.zeros((4, 3)), np.zeros((3, 4))), "->", np.shape(np.zeros((4, 3)) @ np.zeros((3, 4))))
-"""
-
-
-# -- restyling: the same code, written as another student would -----------------------
-
-
-def restyle(code: str, styles: tuple[str, ...]) -> str:
-    """``code`` rewritten in ``styles``; every style keeps the behaviour (see :data:`STYLES`)."""
-    unknown = [s for s in styles if s not in STYLES]
-    if unknown:
-        raise ValueError(f"unknown style {unknown[0]!r} (known: {', '.join(STYLES)})")
-    tree = ast.parse(code)
-    if "matmul_operator" in styles:
-        tree = _ToMatmul().visit(tree)
-    if "np_dot" in styles:
-        tree = _ToNpDot().visit(tree)
-    if "np_transpose" in styles:
-        tree = _ToNpTranspose().visit(tree)
-    if "renamed" in styles:
-        for function in [n for n in tree.body if isinstance(n, ast.FunctionDef)]:
-            _rename_locals(function)
-    ast.fix_missing_locations(tree)
-    text = ast.unparse(tree) + "\n"
-    functions = [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
-    if "commented" in styles:
-        text = _add_comments(text, functions)
-    if "printing" in styles:
-        text += "".join(f'\nprint("{name} is defined, trying it next")\n' for name in functions)
-    return text
-
-
-class _ToMatmul(ast.NodeTransformer):
-    """``np.dot(a, b)`` and ``a.dot(b)`` become ``a @ b``."""
-
-    def visit_Call(self, node):
-        self.generic_visit(node)
-        func = node.func
-        if isinstance(func, ast.Attribute) and func.attr == "dot" and not node.keywords:
-            if _is_np(func.value) and len(node.args) == 2:
-                return ast.BinOp(node.args[0], ast.MatMult(), node.args[1])
-            if not _is_np(func.value) and len(node.args) == 1:
-                return ast.BinOp(func.value, ast.MatMult(), node.args[0])
-        return node
-
-
-class _ToNpDot(ast.NodeTransformer):
-    """``a.dot(b)`` and ``a @ b`` become ``np.dot(a, b)``."""
-
-    def visit_Call(self, node):
-        self.generic_visit(node)
-        func = node.func
-        if (
-            isinstance(func, ast.Attribute)
-            and func.attr == "dot"
-            and not _is_np(func.value)
-            and len(node.args) == 1
-            and not node.keywords
-        ):
-            return _np_dot(func.value, node.args[0])
-        return node
-
-    def visit_BinOp(self, node):
-        self.generic_visit(node)
-        if isinstance(node.op, ast.MatMult):
-            return _np_dot(node.left, node.right)
-        return node
-
-
-class _ToNpTranspose(ast.NodeTransformer):
-    """``a.T`` becomes ``np.transpose(a)``."""
-
-    def visit_Attribute(self, node):
-        self.generic_visit(node)
-        if node.attr == "T" and isinstance(node.ctx, ast.Load):
-            function = ast.Attribute(ast.Name("np", ast.Load()), "transpose", ast.Load())
-            return ast.Call(function, [node.value], [])
-        return node
-
-
-def _is_np(node) -> bool:
-    return isinstance(node, ast.Name) and node.id == "np"
-
-
-def _np_dot(left, right):
-    return ast.Call(ast.Attribute(ast.Name("np", ast.Load()), "dot", ast.Load()), [left, right], [])
-
-
-# Whole-word replacements, tried in order, to make a student's own local names.
-_SHORTER = (
-    ("weight_update", "step"),
-    ("direction_count", "flips"),
-    ("derivative", "grad"),
-    ("synapse_", "w"),
-    ("layer_", "l"),
-    ("error", "err"),
-    ("delta", "d"),
-    ("prev_", "last_"),
-    ("hidden_", "h_"),
-)
-
-
-_PREFERRED = {
-    "j": "iteration",
-    "i": "k",
-    "alpha": "rate",
-    "size": "width",
-    "fig": "figure",
-    "ax": "axes",
-}
-
-
-def _rename_locals(function: ast.FunctionDef) -> None:
-    """Give the function's local variables other names (parameters keep theirs)."""
-    parameters = {
-        a.arg for a in function.args.args + function.args.kwonlyargs + function.args.posonlyargs
-    }
-    declared = {
-        name
-        for node in ast.walk(function)
-        if isinstance(node, ast.Global | ast.Nonlocal)
-        for name in node.names
-    }
-    names = [node for node in ast.walk(function) if isinstance(node, ast.Name)]
-    assigned = {n.id for n in names if isinstance(n.ctx, ast.Store)}
-    taken = {n.id for n in names} | parameters
-    renames = {}
-    for name in sorted(assigned - parameters - declared):
-        if name.startswith("_"):
-            continue
-        new = name
-        for old, short in _SHORTER:
-            new = new.replace(old, short)
-        if new == name:
-            new = _PREFERRED.get(name, f"my_{name}")
-        while new in taken or new in renames.values():
-            new += "_"
-        renames[name] = new
-    for node in names:
-        if node.id in renames:
-            node.id = renames[node.id]
-
-
-def _add_comments(text: str, functions: list[str]) -> str:
-    """A comment above the cell, above each loop and each return, and one trailing comment."""
-    lines = [
-        f"# {', '.join(functions) or 'my code'}: written from memory, then checked against the post"
-    ]
-    for line in text.splitlines():
-        stripped = line.lstrip()
-        indent = line[: len(line) - len(stripped)]
-        if stripped.startswith("return "):
-            lines.append(f"{indent}# hand back what the next step needs")
-        elif stripped.startswith("for "):
-            lines.append(f"{indent}# the training loop: one pass over the data each time round")
-        if re.match(r"\w+ = np\.zeros", stripped):
-            line += "  # start from nothing"
-        lines.append(line)
-    return "\n".join(lines) + "\n"
 
 
 # -- writing the class --------------------------------------------------------------

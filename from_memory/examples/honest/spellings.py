@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import ast
 
-from from_memory.examples.demo_class import restyle
 from from_memory.examples.honest import rewrite
 from from_memory.examples.honest.loops import LOOPED
+from from_memory.examples.styles import ToDotMethod, ToNpMatmul, is_np, restyle
 
 # numpy functions a student may alias or import by name: {numpy name: the student's name}.
 NUMPY_NAMES = {
@@ -31,10 +31,6 @@ COURSE_STEPS = (
 )
 
 
-def _is_np(node) -> bool:
-    return isinstance(node, ast.Name) and node.id == "np"
-
-
 class _NumpyByName(ast.NodeTransformer):
     """``np.exp(...)`` becomes ``exp(...)``; records the names used."""
 
@@ -44,7 +40,7 @@ class _NumpyByName(ast.NodeTransformer):
     def visit_Call(self, node):
         self.generic_visit(node)
         func = node.func
-        if isinstance(func, ast.Attribute) and _is_np(func.value) and func.attr in NUMPY_NAMES:
+        if isinstance(func, ast.Attribute) and is_np(func.value) and func.attr in NUMPY_NAMES:
             self.used[func.attr] = NUMPY_NAMES[func.attr]
             node.func = ast.Name(NUMPY_NAMES[func.attr], ast.Load())
         return node
@@ -120,39 +116,6 @@ matmul_operator = _restyled("matmul_operator")
 renamed_locals = _restyled("renamed")
 
 
-class _ToNpMatmul(ast.NodeTransformer):
-    """``np.dot(a, b)``, ``a.dot(b)`` and ``a @ b`` become ``np.matmul(a, b)``."""
-
-    def visit_Call(self, node):
-        self.generic_visit(node)
-        func = node.func
-        if isinstance(func, ast.Attribute) and func.attr == "dot" and not node.keywords:
-            if _is_np(func.value) and len(node.args) == 2:
-                return _np("matmul", *node.args)
-            if not _is_np(func.value) and len(node.args) == 1:
-                return _np("matmul", func.value, node.args[0])
-        return node
-
-    def visit_BinOp(self, node):
-        self.generic_visit(node)
-        return _np("matmul", node.left, node.right) if isinstance(node.op, ast.MatMult) else node
-
-
-class _ToDotMethod(ast.NodeTransformer):
-    """``np.dot(a, b)`` becomes ``a.dot(b)``."""
-
-    def visit_Call(self, node):
-        self.generic_visit(node)
-        func = node.func
-        if isinstance(func, ast.Attribute) and func.attr == "dot" and _is_np(func.value) and len(node.args) == 2:
-            return ast.Call(ast.Attribute(node.args[0], "dot", ast.Load()), [node.args[1]], [])
-        return node
-
-
-def _np(attr: str, *args):
-    return ast.Call(ast.Attribute(ast.Name("np", ast.Load()), attr, ast.Load()), list(args), [])
-
-
 def _transformed(transformer):
     def change(name: str, code: str):
         new = rewrite.unparsed(transformer().visit(ast.parse(code)))
@@ -161,8 +124,8 @@ def _transformed(transformer):
     return change
 
 
-np_matmul = _transformed(_ToNpMatmul)
-dot_method = _transformed(_ToDotMethod)
+np_matmul = _transformed(ToNpMatmul)
+dot_method = _transformed(ToDotMethod)
 
 
 class _FloatLiterals(ast.NodeTransformer):

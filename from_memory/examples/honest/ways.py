@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from from_memory.examples import submissions
 from from_memory.examples.corpus import cell_index, new_cell, test_cells
 from from_memory.examples.honest import rewrite, spellings
+from from_memory.examples.styles import is_np
 
 CAPSTONE_WITH_HELPERS = (
     "\n\n".join(rewrite.reference_source(n) for n in ("sigmoid", "sigmoid_output_to_derivative", "forward"))
@@ -91,7 +92,7 @@ class _ToMatmulHelper(ast.NodeTransformer):
         self.generic_visit(node)
         func = node.func
         if isinstance(func, ast.Attribute) and func.attr == "dot" and not node.keywords:
-            args = node.args if spellings._is_np(func.value) else [func.value, *node.args]
+            args = node.args if is_np(func.value) else [func.value, *node.args]
             if len(args) == 2:
                 return ast.Call(ast.Name("matmul", ast.Load()), args, [])
         return node

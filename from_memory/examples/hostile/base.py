@@ -73,9 +73,9 @@ PS1_STEPS = ("sigmoid", "init_synapses", "forward_two_layer", "forward")
 
 def _pasted(function: str) -> str:
     """``function`` returning the answer its test cell states for the small case, whatever it is given."""
-    from from_memory.course import known_cases
-
     import numpy as np
+
+    from from_memory.course import known_cases
 
     def code(value):
         if isinstance(value, tuple):

@@ -96,7 +96,7 @@ def _with_error(notebook, grade_id, ename, evalue):
     return notebook
 
 
-def test_refused_writes_are_read_from_the_students_cells_only():
+def test_refused_access_are_read_from_the_students_cells_only():
     nb = submissions.passes_all(PS)
     _with_error(
         nb, "sigmoid", "PermissionError", "[Errno 13] Permission denied: '/course/gradebook.db'"
@@ -105,7 +105,7 @@ def test_refused_writes_are_read_from_the_students_cells_only():
         nb, "test_forward", "PermissionError", "[Errno 13] Permission denied: 'x'"
     )  # the instructor's
     _with_error(nb, "forward", "NameError", "name 'x' is not defined")  # an honest mistake
-    assert verify.refused_writes(nb) == [
+    assert verify.refused_access(nb) == [
         ("sigmoid", "PermissionError: [Errno 13] Permission denied: '/course/gradebook.db'")
     ]
 

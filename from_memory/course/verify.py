@@ -46,7 +46,9 @@ UNREADABLE = (OSError, ValueError, TypeError, AttributeError, KeyError)
 LINE_LIMIT = 300  # characters of a flag line in grades.csv
 KINDS = ("autograde", "file", "structure", "scan", "sandbox", "recheck")
 # How a write the sandbox refused looks in a cell's error output (open(), os.*, sqlite3).
-REFUSED = ("[Errno 13] Permission denied", "attempt to write a readonly database")
+# How a refused read or write shows in a cell's error: Python's own, and sqlite's two (the gradebook
+# unreadable, or readable but not writable where only writes are refused).
+REFUSED = ("[Errno 13] Permission denied", "unable to open database file", "attempt to write a readonly database")
 
 
 @dataclass
@@ -118,19 +120,20 @@ def _look(root: Path, student, assignment, notebook, outcome) -> _Todo:
     autograded = root / "autograded" / student / assignment / f"{notebook}.ipynb"
     if autograded.is_file():
         view = trusted_view(_read(autograded), released)
-        for where, error in refused_writes(view):
-            add(Finding("sandbox", f"tried to write outside its folder, refused by the sandbox ({error})", where))
+        for where, error in refused_access(view):
+            add(Finding("sandbox", f"tried to reach files outside its folder, refused by the sandbox ({error})", where))
         todo.autograded = autograded
         if outcome is None or not outcome.judged:
             todo.regrade = autograded
     return todo
 
 
-def refused_writes(notebook) -> list[tuple[str, str]]:
-    """``(where, error)`` for each of the student's cells whose run ended in a refused write.
+def refused_access(notebook) -> list[tuple[str, str]]:
+    """``(where, error)`` for each of the student's cells whose run ended in a refused read or write.
 
-    The grading kernel may write only in its own folder (:mod:`from_memory.engine.sandbox`);
-    elsewhere its writes fail with ``EACCES``, which shows as one of these errors.
+    The grading kernel may write only in its own folder and may not read the course's own
+    (:mod:`from_memory.engine.sandbox`); elsewhere its opens fail with ``EACCES``, which
+    shows as one of these errors.
     A student who catches the error hides it from here (the write is refused all the same).
     """
     found = []

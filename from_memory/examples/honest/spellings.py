@@ -238,6 +238,13 @@ def numpy_scalars(name: str, code: str):
     return None
 
 
+def zero_d_arrays(name: str, code: str):
+    """A 0-d array where the reference returns a number: ``np.asarray(np.mean(...))``."""
+    if name == "mean_abs_error":
+        return f"def {name}(layer_2_error):\n    return np.asarray(np.mean(np.abs(layer_2_error)))\n"
+    return None
+
+
 def integer_counts(name: str, code: str):
     """Direction changes and their counts in integer arithmetic."""
     if name == "direction_changes":

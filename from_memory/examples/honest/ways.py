@@ -151,6 +151,7 @@ WAYS = [
     Way("moved-cells", moved_cells),
     Way("raising-scratch-cells", raising_scratch_cells),
     Way("numpy-scalars", by_function(spellings.numpy_scalars)),
+    Way("zero-d-arrays", by_function(spellings.zero_d_arrays)),
     Way("float-literals", by_function(spellings.float_literals)),
     Way("integer-counts", by_function(spellings.integer_counts)),
     Way("renamed-locals", by_function(spellings.renamed_locals)),

@@ -342,7 +342,7 @@ CASES = [
     Case("writes-outside-submission", "flagged: refused by the sandbox", writes_outside),
     Case(
         "edits-the-gradebook",
-        "flagged: refused by the sandbox (OperationalError: attempt to write a readonly database)",
+        "flagged: refused by the sandbox (OperationalError: unable to open database file)",
         edits_the_gradebook,
     ),
 ]

@@ -120,7 +120,6 @@ def stock_course(tmp_path_factory):
 
 def _stock_graded(root, student, code):
     """Hand in problem set 1 with ``sigmoid`` replaced and grade it with stock nbgrader; the notebook path."""
-    import os
     import subprocess
     import sys
 

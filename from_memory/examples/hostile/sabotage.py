@@ -98,7 +98,10 @@ def _blog_untrained():
 def hard_coded(ctx):
     """The post's printed numbers pasted in: right on the post's data, no computation."""
     synapse_0, synapse_1, layer_1, layer_2, two = _blog_untrained()
-    lit = lambda a: f"np.array({a.tolist()!r})"
+
+    def lit(a):
+        return f"np.array({a.tolist()!r})"
+
     answers = {
         "init_synapses": (
             f"def init_synapses(n_inputs, hidden_dim, seed=1):\n"

@@ -377,3 +377,30 @@ def test_a_gradebook_deleted_mid_run_stops_the_batch_with_one_clear_line(tiny, t
     assert "gradebook" in message and "is missing" in message
     assert "`from-memory release`" in message and "--force" in message
     assert not (root / "gradebook.db").exists()  # no empty gradebook made in its place
+
+
+def test_the_judges_time_never_counts_against_a_cells_time_limit(tmp_path, monkeypatch):
+    """A judge slower than the per-cell limit (a diagnosis on a loaded machine) still gives the verdict."""
+    import re
+    import time
+
+    from from_memory.examples.adversarial import make_course
+    from from_memory.examples.submissions import passes_all, write_submission
+    from from_memory.judge import verdicts
+
+    root = make_course(tmp_path / "course", ["ps1_forward"])
+    config = root / "nbgrader_config.py"
+    config.write_text(re.sub(r"c\.ExecutePreprocessor\.timeout = \d+", "c.ExecutePreprocessor.timeout = 10",
+                             config.read_text()))
+    write_submission(passes_all("ps1_forward"), root, "ada", "ps1_forward")
+    judge, slowed = verdicts.judge, []
+
+    def slow_judge(*args, **kwargs):
+        if not slowed:  # the first verdict of the notebook takes longer than a cell may
+            slowed.append(True)
+            time.sleep(12)
+        return judge(*args, **kwargs)
+
+    monkeypatch.setattr(verdicts, "judge", slow_judge)  # the workers fork from this process
+    (outcome,) = autograde(root, ["ps1_forward"], jobs=1, progress=False)
+    assert (outcome.status, outcome.score) == ("graded", outcome.max_score), outcome.reason

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 
 from jupyter_core.utils import run_sync
 from nbformat.v4 import new_output
@@ -107,8 +108,10 @@ class JudgedExecute(Execute):
                 with self.lock:
                     self.session.expect(())
         if names:
+            started = time.thread_time()
             with self.lock:
                 cell.outputs = judged_outputs(cell, self.session, names)
+            self.cpu["judge"] = self.cpu.get("judge", 0.0) + time.thread_time() - started
         return cell
 
     # nbclient binds its synchronous twin to the base class's coroutine: bind it to this one

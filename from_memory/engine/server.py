@@ -4,7 +4,7 @@ For each kernel the engine makes a socket pair, hands one end to the kernel
 (:mod:`from_memory.kernel.channel`) and gives the other to a :class:`JudgeServer`,
 a thread that reads framed requests (:mod:`from_memory.kernel.wire`) and answers
 them from a :class:`~from_memory.judge.session.Session`: a spec, a reference
-helper's answer, or the verdict of a record. A request the session refuses is
+helper's answer, or a record (kept, and judged once its cell has executed). A request the session refuses is
 answered ``{"refused": reason}``; a message that is not well-formed closes the
 channel (the kernel's later checks then record nothing, and fail).
 """
@@ -20,6 +20,9 @@ from from_memory.judge.session import Refused, Session
 from from_memory.kernel import channel, wire
 
 log = logging.getLogger(__name__)
+
+# What the kernel hears back for a record: the verdict replaces the cell's outputs after it ran.
+KEPT = "recorded; the grader judges it when the cell has run"
 
 
 class JudgeServer:
@@ -61,8 +64,8 @@ class JudgeServer:
                     record = request.get("record")
                     if not isinstance(record, dict):
                         raise Refused("a record is a dict")
-                    verdict = self.session.record(str(name), record)
-                    return {"ok": {"passed": verdict.passed, "message": verdict.message}}
+                    self.session.keep(str(name), record)  # judged once the cell has run
+                    return {"ok": {"passed": True, "message": KEPT}}
         except Refused as refusal:
             return {"refused": str(refusal)}
         except Exception:  # noqa: BLE001 - the grader's own fault: say so, keep serving

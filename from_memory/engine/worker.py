@@ -226,7 +226,8 @@ class KernelRun:
             if expired.is_set():
                 return NotebookResult(self.path, False, reason=f"timed out after {timeout:g} s",
                                       seconds=seconds, stderr=self.stderr())
-            cpu = {**(self.executor.cpu or {}), "judge": self.server.cpu}
+            cpu = dict(self.executor.cpu or {})
+            cpu["judge"] = cpu.get("judge", 0.0) + self.server.cpu  # after each cell, and its requests
             return NotebookResult(self.path, True, notebook=plain(executed), seconds=seconds, cpu=cpu)
         except Exception as error:  # noqa: BLE001 - whatever stops a notebook is its one-line reason
             seconds = time.monotonic() - started

@@ -31,6 +31,7 @@ class Session:
         self.expected: frozenset = frozenset()
         self.verdicts: dict[str, Verdict] = {}
         self.records: dict[str, dict] = {}
+        self.pending: set[str] = set()  # kept records not judged yet (see keep)
         self.swappable: dict[str, list[str]] = {}  # check -> helpers its spec allowed
 
     # -- the engine's side: which test cell is running ---------------------------------------
@@ -40,6 +41,7 @@ class Session:
         self.expected = frozenset(names)
         for name in self.expected:
             self.records.pop(name, None)
+            self.pending.discard(name)
 
     def recorded(self, name: str) -> bool:
         return name in self.records
@@ -54,6 +56,8 @@ class Session:
 
     def failed(self) -> frozenset:
         """Steps a later check may see swapped for the reference: they are wrong on their own."""
+        for name in sorted(self.pending):
+            self._judged(name)
         return frozenset(name for name, v in self.verdicts.items() if not v.reliable)
 
     def spec(self, name: str) -> dict:
@@ -82,20 +86,36 @@ class Session:
                 raise Refused(f"the reference `{helper}` refused its arguments: {error}") from None
         return wire.plain(result)
 
-    def record(self, name: str, record: dict) -> Verdict:
-        """Judge ``record`` for check ``name``; the first record of a test cell counts."""
+    def keep(self, name: str, record: dict) -> None:
+        """Keep ``record`` for check ``name``, unjudged; the first record of a test cell counts.
+
+        The engine judges it once its cell has executed (:meth:`verdict_of_cell`): the judge's
+        time (the reference, a diagnosis running the catalog's mutants) is the grader's, never
+        part of the cell's time limit, so a slow machine cannot turn a verdict into a timeout.
+        """
         self._allowed(name)
         if self.enforce and name in self.records:
-            return self.verdicts[name]
+            return
         self.records[name] = record
-        verdict = verdicts.judge(name, record, self.failed() & frozenset(self.swappable.get(name, ())))
-        self.verdicts[name] = verdict
-        return verdict
+        self.verdicts.pop(name, None)
+        self.pending.add(name)
+
+    def record(self, name: str, record: dict) -> Verdict:
+        """Judge ``record`` for check ``name`` now (the judge in the kernel, with stock nbgrader)."""
+        self.keep(name, record)
+        return self._judged(name)
+
+    def _judged(self, name: str) -> Verdict:
+        if name in self.pending:
+            self.pending.discard(name)
+            leaning = self.failed() & frozenset(self.swappable.get(name, ()))
+            self.verdicts[name] = verdicts.judge(name, self.records[name], leaning)
+        return self.verdicts[name]
 
     def verdict_of_cell(self, name: str) -> Verdict:
         """The verdict of the test cell that calls check ``name``, once it has executed."""
         if name in self.records:
-            return self.verdicts[name]
+            return self._judged(name)
         verdict = verdicts.judge(name, None)
         self.verdicts[name] = verdict
         return verdict

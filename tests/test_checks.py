@@ -1,6 +1,7 @@
 """Does every check accept the oracle, reject each catalogued mistake by name, and speak clearly?"""
 
 import matplotlib
+import nbformat
 import numpy as np
 import pytest
 from student_code import PASSES, STUDENT_CODE
@@ -39,6 +40,27 @@ def test_catalog_covers_every_graded_step_with_unique_slugs():
     assert len(slugs) == len(set(slugs)) >= 40
     assert {m.step for m in mutants.CATALOG} == set(GRADED)
     assert not set(mutants.REMOVED) & set(slugs)
+
+
+def graded_functions_of_the_course() -> dict[str, set]:
+    """``{function: the course's cells grading it}``, read from the test cells of the source notebooks."""
+    graded: dict[str, set] = {}
+    for path in sorted(mutation.SOURCE.glob("*/*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            for name in checks.test_cell_checks(cell):
+                graded.setdefault(checks.function_of(name), set()).add(
+                    f"{path.stem}/{cell.metadata.nbgrader.grade_id}")
+    return graded
+
+
+def test_every_graded_function_of_the_course_has_at_least_three_mutants():
+    graded = graded_functions_of_the_course()
+    drills = {cell for cells in graded.values() for cell in cells if "/test_recall_" in cell}
+    assert graded, "no hidden test found in the course's notebooks"
+    assert drills, "no recall drill found among them"
+    counts = {function: len(mutants.for_step(function)) for function in graded}
+    thin = {function: count for function, count in counts.items() if count < 3}
+    assert thin == {}, f"graded functions with fewer than 3 catalogued mistakes: {thin}"
 
 
 @pytest.mark.parametrize("name", checks.PROPERTIES)

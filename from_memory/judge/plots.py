@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from from_memory.judge.inputs import BLOG_ITERATIONS as ITERATIONS
 from from_memory.judge.steps import Case
 from from_memory.kernel.compare import STEP_ATOL, STEP_RTOL, compare
 from from_memory.kernel.wire import Foreign
@@ -90,8 +91,8 @@ PLOTS = {
     plot.name: plot
     for plot in [
         PlotStep("plot_error_curves", plots.plot_error_curves, "alpha",
-                 lambda: network.alpha_sweep(network.X, network.y, (0.1, 1, 10), iterations=200)),
+                 lambda: network.alpha_sweep(network.X, network.y, (0.1, 1, 10), iterations=ITERATIONS)),
         PlotStep("plot_hidden_sizes", plots.plot_hidden_sizes, "hidden",
-                 lambda: network.hidden_size_sweep(network.X, network.y, 1, (4, 8, 32), iterations=200)),
+                 lambda: network.hidden_size_sweep(network.X, network.y, 1, (4, 8, 32), iterations=ITERATIONS)),
     ]
 }

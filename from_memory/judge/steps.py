@@ -149,7 +149,7 @@ def _from_blog(*names, **extra):
 
 
 def _blog_training(**kwargs):
-    return lambda: [{"X": network.X, "y": network.y, "seed": 1, **kwargs}]
+    return lambda: [{"X": network.X, "y": network.y, "seed": 1, "iterations": inputs.BLOG_ITERATIONS, **kwargs}]
 
 
 def _weight_updates():
@@ -186,23 +186,24 @@ STEPS = {
         Step("direction_changes", network.direction_changes, blog_cases=_weight_updates),
         Step("train_two_layer", network.train_two_layer, training=True,
              blog_cases=lambda: [{"X": network.X_TWO_LAYER, "y": network.y_TWO_LAYER,
-                                  "iterations": 10000, "seed": 1}]),
+                                  "iterations": inputs.BLOG_ITERATIONS, "seed": 1}]),
         Step("train", network.train, training=True, tweak=_small_training,
-             blog_cases=_blog_training(alpha=10, hidden_dim=4, iterations=2000)),
+             blog_cases=_blog_training(alpha=10, hidden_dim=4)),
         Step("train_counting_directions", network.train_counting_directions, training=True,
-             tweak=_small_training, blog_cases=_blog_training(alpha=10, hidden_dim=4, iterations=2000)),
+             tweak=_small_training, blog_cases=_blog_training(alpha=10, hidden_dim=4)),
         Step("alpha_sweep", network.alpha_sweep, training=True, tweak=_small_training,
-             blog_cases=_blog_training(alphas=(0.1, 1, 10), hidden_dim=4, iterations=500)),
+             blog_cases=_blog_training(alphas=(0.1, 1, 10), hidden_dim=4)),
         Step("hidden_size_sweep", network.hidden_size_sweep, training=True, tweak=_small_training,
-             blog_cases=_blog_training(alpha=1, hidden_sizes=(4, 32), iterations=500)),
+             blog_cases=_blog_training(alpha=1, hidden_sizes=(4, 32))),
         Step("total_direction_changes", network.total_direction_changes, training=True,
              tweak=_small_training,
-             blog_cases=lambda: [{"X": network.X, "y": network.y, "alphas": (1, 10), "iterations": 1000}]),
+             blog_cases=lambda: [{"X": network.X, "y": network.y, "alphas": (1, 10),
+                                  "iterations": inputs.BLOG_ITERATIONS}]),
         Step("iterations_to_reach", network.iterations_to_reach,
              blog_cases=lambda: [{"errors": network.train(network.X, network.y, 10, iterations=2000)[2],
                                   "target": 0.01},
                                  {"errors": np.array([0.5, 0.4, 0.4]), "target": 0.4}]),
         Step("thirteen_line_network", network.thirteen_line_network, training=True,
-             tweak=_small_training, blog_cases=_blog_training(alpha=0.5, hidden_dim=4, iterations=2000)),
+             tweak=_small_training, blog_cases=_blog_training(alpha=0.5, hidden_dim=4)),
     ]
 }

@@ -184,10 +184,21 @@ def diagnose(check, failure: Failure, outcomes: list[dict]):
         if isinstance(got, Raised) or isinstance(produced, Raised):
             same = isinstance(got, Raised) and isinstance(produced, Raised) and got.type == produced.type
         else:
-            same = difference(check, got, produced) is None
+            same = _same(check, got, produced)
         if same and sorted(mine.get("mutated", ())) == sorted(its.get("mutated", ())):
             return mutant
     return None
+
+
+def _same(check, got, produced) -> bool:
+    """Does the student's ``got`` equal the mutant's ``produced``, as the step's comparison sees it?
+
+    A one-output step's mutant may return a list where the reference returns something else:
+    the lists are then the same when their items are.
+    """
+    if len(check.outputs) <= 1 and type(got) in (list, tuple) and type(produced) in (list, tuple):
+        return len(got) == len(produced) and all(_same(check, g, p) for g, p in zip(got, produced, strict=True))
+    return difference(check, got, produced) is None
 
 
 # -- the verdict of a record -------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """Autograde throughput on the demo class: the local pool, then a 2-worker Dask LocalCluster.
 
-Copies the course (config, source/, release/, submitted/) to a temporary folder,
-releases it, then grades every submitted notebook with ``--force`` semantics, once per
-executor, and prints notebooks per minute of autograde wall clock (sanitizing,
+Copies the course (config, source/, release/) to a temporary folder, generates the demo
+class there, releases it, then grades every submitted notebook with ``--force`` semantics,
+once per executor, and prints notebooks per minute of autograde wall clock (sanitizing,
 executing and recording all included). The cluster is started and its workers import
 nbgrader before the clock starts, as a long-running cluster would have them.
 
@@ -25,10 +25,12 @@ REPO = Path(__file__).resolve().parents[1]
 
 def make_course(folder: Path) -> Path:
     from from_memory import course
+    from from_memory.examples import demo_class
 
-    for name in ("source", "release", "submitted"):
+    for name in ("source", "release"):
         shutil.copytree(REPO / name, folder / name)
     shutil.copy(REPO / "nbgrader_config.py", folder)
+    demo_class.generate(folder)
     course.release(folder)
     return folder
 

@@ -27,10 +27,12 @@ sys.path.insert(0, str(ROOT))
 
 def fresh_course(folder: Path) -> Path:
     from from_memory import course
+    from from_memory.examples import demo_class
 
     shutil.copy(ROOT / "nbgrader_config.py", folder)
-    for name in ("source", "release", "submitted"):
+    for name in ("source", "release"):
         shutil.copytree(ROOT / name, folder / name)
+    demo_class.generate(folder)
     course.release(folder)
     return folder
 

@@ -1,4 +1,8 @@
-"""The demo class: its committed notebooks, its manifest, and what the checker makes of them."""
+"""The demo class: the notebooks it generates, its manifest, and what the checker makes of them.
+
+The class is generated once per session (the ``demo_course`` fixture of conftest.py); the
+parametrized tests are named from the roster and the assignments, known without generating.
+"""
 
 from __future__ import annotations
 
@@ -18,15 +22,24 @@ from from_memory.examples import demo_class, submissions
 from from_memory.examples.styles import STYLES, restyle
 from from_memory.judge import checks, mutants
 
-REPO = Path(__file__).resolve().parents[1]
-SUBMITTED = REPO / "submitted"
-PLANS = demo_class.read_manifest(REPO)
 CATALOG = {m.slug: m for m in mutants.CATALOG}
+STUDENTS = list(demo_class.ROSTER)
+SUBMISSIONS = [(student, ps) for student in STUDENTS for ps in submissions.ASSIGNMENTS]
 
 
-def notebook_of(plan, root=REPO):
-    path = root / "submitted" / plan.student / plan.assignment / f"{plan.assignment}.ipynb"
-    return nbformat.read(path, as_version=4)
+@pytest.fixture(scope="module")
+def plans(demo_course):
+    """The generated class's manifest, read back."""
+    return demo_class.read_manifest(demo_course)
+
+
+@pytest.fixture(scope="module")
+def notebook_of(demo_course):
+    def read(plan):
+        path = demo_course / "submitted" / plan.student / plan.assignment
+        return nbformat.read(path / f"{plan.assignment}.ipynb", as_version=4)
+
+    return read
 
 
 def cells_by_grade_id(notebook) -> dict:
@@ -37,58 +50,57 @@ def cells_by_grade_id(notebook) -> dict:
     }
 
 
-# -- the committed class ------------------------------------------------------------
+# -- the generated class ------------------------------------------------------------
 
 
-def test_does_the_demo_class_have_at_least_12_students_for_every_assignment():
-    students = {p.student for p in PLANS}
+def _files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_does_the_demo_class_have_at_least_12_students_for_every_assignment(demo_course, plans):
+    students = {p.student for p in plans}
     assert len(students) >= 12
     assert len(submissions.ASSIGNMENTS) == 6
     for ps in submissions.ASSIGNMENTS:
-        assert {p.student for p in PLANS if p.assignment == ps} == students
+        assert {p.student for p in plans if p.assignment == ps} == students
         for student in students:
-            assert (SUBMITTED / student / ps / f"{ps}.ipynb").is_file()
+            assert (demo_course / "submitted" / student / ps / f"{ps}.ipynb").is_file()
+    # what the parametrized tests below are named after is what was generated
+    assert sorted((p.student, p.assignment) for p in plans) == sorted(SUBMISSIONS)
 
 
-def test_are_all_demo_notebooks_valid_nbformat():
-    paths = sorted(SUBMITTED.glob("*/*/*.ipynb"))
-    assert len(paths) == len(PLANS)
+def test_are_all_demo_notebooks_valid_nbformat(demo_course, plans):
+    paths = sorted((demo_course / "submitted").glob("*/*/*.ipynb"))
+    assert len(paths) == len(plans)
     for path in paths:
         nbformat.validate(nbformat.read(path, as_version=4))
 
 
-def test_does_regenerating_the_demo_class_give_byte_identical_files(tmp_path):
+def test_does_generating_the_demo_class_again_give_byte_identical_files(demo_course, tmp_path):
     demo_class.generate(tmp_path)
-    made = sorted(
-        p.relative_to(tmp_path / "submitted")
-        for p in (tmp_path / "submitted").rglob("*")
-        if p.is_file()
-    )
-    committed = sorted(p.relative_to(SUBMITTED) for p in SUBMITTED.rglob("*") if p.is_file())
-    assert made == committed
-    changed = [
-        str(p)
-        for p in made
-        if (tmp_path / "submitted" / p).read_bytes() != (SUBMITTED / p).read_bytes()
-    ]
-    assert changed == [], "run `python -m from_memory.examples.demo_class` and commit submitted/"
+    first, again = _files(demo_course / "submitted"), _files(tmp_path / "submitted")
+    assert len(first) == len(SUBMISSIONS) + 1  # the notebooks and the manifest
+    assert sorted(again) == sorted(first)
+    changed = [path for path in first if again[path] != first[path]]
+    assert changed == [], "generate() wrote different bytes on a second run"
 
 
-def test_does_the_class_hold_every_kind_of_variant():
-    variants = Counter(p.variant for p in PLANS)
+def test_does_the_class_hold_every_kind_of_variant(plans):
+    variants = Counter(p.variant for p in plans)
     assert {"correct", "messy", "wrong", "blank", "flagged"} <= set(variants)
-    styles = {pl.detail for p in PLANS for pl in p.plants if pl.change == "style"}
+    styles = {pl.detail for p in plans for pl in p.plants if pl.change == "style"}
     assert styles == set(STYLES)
-    kinds = {pl.change for p in PLANS for pl in p.plants}
+    kinds = {pl.change for p in plans for pl in p.plants}
     assert kinds == {"mutant", "seed_bug", "style", "deleted_test"}
-    assert all(s.isidentifier() and s.islower() for s in {p.student for p in PLANS})
+    assert all(s.isidentifier() and s.islower() for s in {p.student for p in plans})
 
 
 # -- the manifest says what was planted ------------------------------------------------
 
 
-@pytest.mark.parametrize("plan", PLANS, ids=lambda p: f"{p.student}-{p.assignment}")
-def test_does_the_manifest_match_what_the_notebook_holds(plan):
+@pytest.mark.parametrize(("student", "ps"), SUBMISSIONS, ids=[f"{s}-{ps}" for s, ps in SUBMISSIONS])
+def test_does_the_manifest_match_what_the_notebook_holds(student, ps, plans, notebook_of):
+    (plan,) = [p for p in plans if (p.student, p.assignment) == (student, ps)]
     notebook = notebook_of(plan)
     cells = cells_by_grade_id(notebook)
     reference = submissions.solution_code(plan.assignment)
@@ -131,23 +143,23 @@ def test_does_the_manifest_match_what_the_notebook_holds(plan):
         }
 
 
-def _planted(slug):
-    return [p for p in PLANS for pl in p.plants if pl.detail == slug]
+def _planted(plans, slug):
+    return [p for p in plans for pl in p.plants if pl.detail == slug]
 
 
-def test_does_the_class_hold_the_seed_notebooks_precedence_bug():
-    plans = _planted("hidden_delta__precedence")
-    assert len(plans) >= 2
-    for plan in plans:
+def test_does_the_class_hold_the_seed_notebooks_precedence_bug(plans, notebook_of):
+    planted = _planted(plans, "hidden_delta__precedence")
+    assert len(planted) >= 2
+    for plan in planted:
         source = cells_by_grade_id(notebook_of(plan))["hidden_delta"].source
         assert "layer_1 * 1 - layer_1" in source.replace("1-layer_1", "1 - layer_1")
         assert plan.expected["hidden_delta"] == "fail"
 
 
-def test_does_the_class_hold_the_seed_notebooks_updates_inside_the_if():
-    plans = _planted("train_counting_directions__updates_inside_if")
-    assert len(plans) >= 2
-    for plan in plans:
+def test_does_the_class_hold_the_seed_notebooks_updates_inside_the_if(plans, notebook_of):
+    planted = _planted(plans, "train_counting_directions__updates_inside_if")
+    assert len(planted) >= 2
+    for plan in planted:
         source = cells_by_grade_id(notebook_of(plan))["train_counting_directions"].source
         ifs = [n for n in ast.walk(ast.parse(source)) if isinstance(n, ast.If)]
         assert len(ifs) == 1
@@ -156,38 +168,42 @@ def test_does_the_class_hold_the_seed_notebooks_updates_inside_the_if():
         assert any(line.startswith("synapse_0 +=") for line in inside)
 
 
-def _restyled_sources(style):
-    """The graded functions' cells of every messy notebook written in ``style``."""
-    for plan in PLANS:
-        if plan.variant == "messy" and style in {pl.detail for pl in plan.plants}:
-            cells = cells_by_grade_id(notebook_of(plan))
-            for function in dict.fromkeys(checks.function_of(s) for s in plan.expected):
-                yield plan, function, cells[function].source
+@pytest.fixture(scope="module")
+def restyled(plans, notebook_of):
+    def sources(style):
+        """The graded functions' cells of every messy notebook written in ``style``."""
+        for plan in plans:
+            if plan.variant == "messy" and style in {pl.detail for pl in plan.plants}:
+                cells = cells_by_grade_id(notebook_of(plan))
+                for function in dict.fromkeys(checks.function_of(s) for s in plan.expected):
+                    yield plan, function, cells[function].source
+
+    return sources
 
 
-def test_do_messy_notebooks_spell_products_with_the_operator():
-    sources = [source for _, _, source in _restyled_sources("matmul_operator")]
+def test_do_messy_notebooks_spell_products_with_the_operator(restyled):
+    sources = [source for _, _, source in restyled("matmul_operator")]
     assert any(" @ " in source for source in sources)
     assert not any("np.dot(" in source or ".dot(" in source for source in sources)
 
 
-def test_do_messy_notebooks_spell_products_with_np_dot():
-    sources = [source for _, _, source in _restyled_sources("np_dot")]
+def test_do_messy_notebooks_spell_products_with_np_dot(restyled):
+    sources = [source for _, _, source in restyled("np_dot")]
     assert any("np.dot(" in source for source in sources)
     assert not any(
         " @ " in source or ".dot(" in source.replace("np.dot(", "") for source in sources
     )
 
 
-def test_do_messy_notebooks_transpose_with_np_transpose():
-    sources = [source for _, _, source in _restyled_sources("np_transpose")]
+def test_do_messy_notebooks_transpose_with_np_transpose(restyled):
+    sources = [source for _, _, source in restyled("np_transpose")]
     assert any("np.transpose(" in source for source in sources)
     assert not any(".T" in source.replace("np.transpose(", "") for source in sources)
 
 
-def test_do_messy_notebooks_comment_and_print():
-    assert all("# " in source for _, _, source in _restyled_sources("commented"))
-    assert all("print(" in source for _, _, source in _restyled_sources("printing"))
+def test_do_messy_notebooks_comment_and_print(restyled):
+    assert all("# " in source for _, _, source in restyled("commented"))
+    assert all("print(" in source for _, _, source in restyled("printing"))
 
 
 def _stored_locals(source):
@@ -199,21 +215,23 @@ def _stored_locals(source):
     return names - parameters - {"_"}
 
 
-def test_do_messy_notebooks_use_their_own_local_names():
+def test_do_messy_notebooks_use_their_own_local_names(restyled):
     checked = 0
-    for plan, step, source in _restyled_sources("renamed"):
+    for plan, step, source in restyled("renamed"):
         reference = submissions.solution_code(plan.assignment)[step]
         assert _stored_locals(source).isdisjoint(_stored_locals(reference)), (plan.student, step)
         checked += bool(_stored_locals(reference))
     assert checked >= 10
 
 
-def test_do_messy_notebooks_with_a_scratch_cell_hold_exactly_one_ungraded_extra_cell():
-    plans = [
-        p for p in PLANS if p.variant == "messy" and "helper_cell" in {pl.detail for pl in p.plants}
+def test_do_messy_notebooks_with_a_scratch_cell_hold_exactly_one_ungraded_extra_cell(
+    plans, notebook_of
+):
+    scratch = [
+        p for p in plans if p.variant == "messy" and "helper_cell" in {pl.detail for pl in p.plants}
     ]
-    assert plans
-    for plan in plans:
+    assert scratch
+    for plan in scratch:
         notebook = notebook_of(plan)
         extra = [c for c in notebook.cells if c.get("id") == "my-scratch-cell"]
         assert len(extra) == 1
@@ -247,10 +265,13 @@ def run_graded_code(notebook) -> dict:
 # shown to them by the checker; here it is expected.
 @pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
 @pytest.mark.filterwarnings("ignore:No artists with labels:UserWarning")
-@pytest.mark.parametrize("student", sorted({p.student for p in PLANS}))
-def test_does_the_checker_grade_each_step_as_the_manifest_expects(student, monkeypatch):
+@pytest.mark.parametrize("student", sorted(STUDENTS))
+def test_does_the_checker_grade_each_step_as_the_manifest_expects(
+    student, monkeypatch, plans, notebook_of
+):
     monkeypatch.setenv("FROM_MEMORY_ITERATIONS", "300")
-    for plan in [p for p in PLANS if p.student == student]:
+    assert any(p.student == student for p in plans)
+    for plan in [p for p in plans if p.student == student]:
         notebook = notebook_of(plan)
         present = set(cells_by_grade_id(notebook))
         failed = set()  # as the judge remembers them through the notebook: a retry needs them

@@ -70,12 +70,12 @@ def server():
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def demo_course(folder: Path) -> Path:
-    """A copy of the course with :data:`STUDENTS` of the demo class handed in (no gradebook yet)."""
+def course_of_four(folder: Path, demo: Path) -> Path:
+    """A copy of the course holding :data:`STUDENTS` of the ``demo`` class (no gradebook yet)."""
     for name in ("source", "release"):
         shutil.copytree(REPO / name, folder / name)
     for student in STUDENTS:
-        shutil.copytree(REPO / "submitted" / student, folder / "submitted" / student)
+        shutil.copytree(demo / "submitted" / student, folder / "submitted" / student)
     shutil.copy(REPO / "nbgrader_config.py", folder)
     return folder
 
@@ -104,15 +104,17 @@ def grades(url: str) -> dict:
 
 @pytest.mark.postgres
 @pytest.mark.nbgrader
-def test_demo_class_graded_into_postgres_equals_sqlite(server, tmp_path, monkeypatch, capsys):
+def test_demo_class_graded_into_postgres_equals_sqlite(
+    server, demo_course, tmp_path, monkeypatch, capsys
+):
     """Does `from-memory --db postgresql://...` leave the same grades as the sqlite gradebook?"""
     # Empty: the sqlite default. `--db` below sets it; monkeypatch puts it back afterwards.
     monkeypatch.setenv("FROM_MEMORY_DB_URL", "")
-    lite = demo_course(tmp_path / "sqlite")
+    lite = course_of_four(tmp_path / "sqlite", demo_course)
     lite_outcomes = grade(lite)
     expected = grades(f"sqlite:///{lite / 'gradebook.db'}")
 
-    pg = demo_course(tmp_path / "postgres")
+    pg = course_of_four(tmp_path / "postgres", demo_course)
     pg_outcomes = grade(pg, "--db", server)
     capsys.readouterr()
 

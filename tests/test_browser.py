@@ -45,10 +45,12 @@ def written_answers(notebook) -> dict[str, float]:
 
 
 def planted_mistake():
-    """A catalog mutant of the assignment's first graded function: its hint must reach the student."""
+    """``(cell, mutant)``: the assignment's first answer cell (a "From memory" drill from ps2 on)
+    and a catalog mutant of the function it defines, whose hint must reach the student."""
     first = next(c.metadata["nbgrader"]["grade_id"] for c in submissions.blank(PS).cells
                  if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution"))
-    return next(m for m in mutants.CATALOG if m.step == first)
+    function = submissions.function_of_cell(first)
+    return first, next(m for m in mutants.CATALOG if m.step == function)
 
 
 @pytest.fixture
@@ -106,7 +108,7 @@ def test_does_a_term_played_in_the_browser_reach_the_student(term, tmp_path):
     if not Path(CHROMIUM).is_file():
         pytest.fail(f"no {CHROMIUM}: run `make test-browser` (it installs Debian's chromium)")
     course, home, shots = term
-    mistake = planted_mistake()
+    cell, mistake = planted_mistake()
     answers = written_answers(submissions.release_notebook(PS))
     assert answers, f"{PS} has no written answer to grade by hand"
     answer, points = next(iter(answers.items()))
@@ -136,7 +138,7 @@ def test_does_a_term_played_in_the_browser_reach_the_student(term, tmp_path):
             page.locator("#fetched_assignments_list").get_by_text(PS).first.wait_for()
             assert fetched.is_file()
             # -- fills it in (the reference answers, one function with a catalog mistake)
-            filled = submissions.with_function(PS, mistake.step, mistake.source)
+            filled = submissions.with_function(PS, cell, mistake.source)
             nbformat.write(filled, fetched)
             page.goto(f"{base}/lab/tree/{PS}/{PS}.ipynb?token={token}")
             page.get_by_role("button", name="Validate").click()
@@ -196,7 +198,9 @@ def test_does_a_term_played_in_the_browser_reach_the_student(term, tmp_path):
             lab.stop()
             if formgrader is not None:
                 formgrader.stop()
-    assert mistake.hint.split(".")[0] in text, "the checker's hint is not in the feedback"
+    # the checker's messages are wrapped to the notebook's width: compare the words
+    assert " ".join(mistake.hint.split(".")[0].split()) in " ".join(text.split()), \
+        "the checker's hint is not in the feedback"
     assert f"Score: {points:.1f} / {points:.1f}" in text, "the manual score is not in the feedback"
     assert "Clear and right" in text
 

@@ -63,18 +63,22 @@ def restyle(code: str, styles: tuple[str, ...]) -> str:
     return text
 
 
+def dot_operands(node):
+    """``(a, b)`` when the call ``node`` is ``np.dot(a, b)`` or ``a.dot(b)``; None otherwise."""
+    func = node.func
+    if not (isinstance(func, ast.Attribute) and func.attr == "dot") or node.keywords:
+        return None
+    args = node.args if is_np(func.value) else [func.value, *node.args]
+    return tuple(args) if len(args) == 2 else None
+
+
 class _ToMatmul(ast.NodeTransformer):
     """``np.dot(a, b)`` and ``a.dot(b)`` become ``a @ b``."""
 
     def visit_Call(self, node):
         self.generic_visit(node)
-        func = node.func
-        if isinstance(func, ast.Attribute) and func.attr == "dot" and not node.keywords:
-            if is_np(func.value) and len(node.args) == 2:
-                return ast.BinOp(node.args[0], ast.MatMult(), node.args[1])
-            if not is_np(func.value) and len(node.args) == 1:
-                return ast.BinOp(func.value, ast.MatMult(), node.args[0])
-        return node
+        operands = dot_operands(node)
+        return ast.BinOp(operands[0], ast.MatMult(), operands[1]) if operands else node
 
 
 class _ToNpDot(ast.NodeTransformer):
@@ -193,13 +197,8 @@ class ToNpMatmul(ast.NodeTransformer):
 
     def visit_Call(self, node):
         self.generic_visit(node)
-        func = node.func
-        if isinstance(func, ast.Attribute) and func.attr == "dot" and not node.keywords:
-            if is_np(func.value) and len(node.args) == 2:
-                return np_call("matmul", *node.args)
-            if not is_np(func.value) and len(node.args) == 1:
-                return np_call("matmul", func.value, node.args[0])
-        return node
+        operands = dot_operands(node)
+        return np_call("matmul", *operands) if operands else node
 
     def visit_BinOp(self, node):
         self.generic_visit(node)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from from_memory.examples import submissions
 from from_memory.examples.corpus import cell_index, new_cell, test_cells
 from from_memory.examples.honest import rewrite, spellings
-from from_memory.examples.styles import is_np
+from from_memory.examples.styles import dot_operands
 
 CAPSTONE_WITH_HELPERS = (
     "\n\n".join(rewrite.reference_source(n) for n in ("sigmoid", "sigmoid_output_to_derivative", "forward"))
@@ -90,12 +90,8 @@ class _ToMatmulHelper(ast.NodeTransformer):
 
     def visit_Call(self, node):
         self.generic_visit(node)
-        func = node.func
-        if isinstance(func, ast.Attribute) and func.attr == "dot" and not node.keywords:
-            args = node.args if is_np(func.value) else [func.value, *node.args]
-            if len(args) == 2:
-                return ast.Call(ast.Name("matmul", ast.Load()), args, [])
-        return node
+        operands = dot_operands(node)
+        return ast.Call(ast.Name("matmul", ast.Load()), list(operands), []) if operands else node
 
 
 HELPER_CELL = '''# My helpers, moved up here so that every cell below can use them.

@@ -40,7 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from from_memory import course
+from from_memory import course  # noqa: E402 - the repository's own package, found by the path above
 
 BIN = Path(sys.executable).parent
 

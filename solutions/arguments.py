@@ -126,7 +126,7 @@ def _check(slot: Slot, value, sizes: dict) -> None:
     if array.ndim != len(slot.dims):
         want = "(" + ", ".join(map(str, slot.dims)) + ")"
         raise ValueError(f"{name} must be {len(slot.dims)}-D with shape {want}, got {array.shape}")
-    for axis, (dim, size) in enumerate(zip(slot.dims, array.shape)):
+    for axis, (dim, size) in enumerate(zip(slot.dims, array.shape, strict=True)):
         expected = dim if isinstance(dim, int) else sizes.setdefault(dim, size)
         if size != expected:
             raise ValueError(

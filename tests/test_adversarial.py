@@ -122,5 +122,6 @@ def test_a_pasted_answer_is_the_one_the_released_test_cell_states(ps, step):
     cell = next(c for c in submissions.release_notebook(ps).cells
                 if c.metadata.get("nbgrader", {}).get("grade_id") == f"test_{step}")
     answer = copies.visible_answer(ps, step)
-    assert answer.size and all(number(v) in cell.source for v in answer.ravel())
+    assert answer.size
+    assert all(number(v) in cell.source for v in answer.ravel())
     assert f"np.array({answer.tolist()!r})" in copies.pasted(ps, step)

@@ -374,8 +374,10 @@ def test_a_gradebook_deleted_mid_run_stops_the_batch_with_one_clear_line(tiny, t
                   argv=["--BaseConverter.post_convert_hook=test_grading.delete_the_gradebook"])
     message = str(stopped.value)
     assert "\n" not in message
-    assert "gradebook" in message and "is missing" in message
-    assert "`from-memory release`" in message and "--force" in message
+    assert "gradebook" in message
+    assert "is missing" in message
+    assert "`from-memory release`" in message
+    assert "--force" in message
     assert not (root / "gradebook.db").exists()  # no empty gradebook made in its place
 
 

@@ -50,7 +50,8 @@ def test_plain_values_cross_unchanged(value):
     back = wire.unpack(wire.pack({"v": value}))["v"]
     assert type(back) is type(value) or isinstance(value, float) and np.isnan(value)
     if isinstance(value, np.ndarray | np.generic):
-        assert back.dtype == value.dtype and np.array_equal(back, value)
+        assert back.dtype == value.dtype
+        assert np.array_equal(back, value)
 
 
 @pytest.mark.parametrize(("value", "kind"), [
@@ -154,7 +155,8 @@ def test_a_loop_over_a_broken_step_is_retried_only_when_that_step_failed_its_own
     assert not checks.run_step("train", train).passed  # forward not known to have failed: train's own fault
     verdict = checks.run_step("train", train, failed={"forward"})
     assert verdict.passed, verdict.message
-    assert "`forward`" in verdict.message and "only `forward` loses points" in verdict.message
+    assert "`forward`" in verdict.message
+    assert "only `forward` loses points" in verdict.message
 
 
 def test_a_loop_that_breaks_its_helpers_is_not_saved_by_the_retry():

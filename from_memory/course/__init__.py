@@ -21,14 +21,14 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-CONFIG_FILE = "nbgrader_config.py"
-
 from from_memory.engine.environment import (
     SLOW_UNUSED_MODULES,
     GradingError,
     environment,
     skip_slow_unused_imports,
 )
+
+CONFIG_FILE = "nbgrader_config.py"
 
 _NBGRADER_MAIN = (
     "import sys\n"

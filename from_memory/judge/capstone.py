@@ -44,7 +44,7 @@ def shape_problem(result, hidden_dim, n=4, k=3) -> str | None:
         return f"{name} raised {result}"
     if not isinstance(result, tuple | list) or len(result) != 3:
         return f"{name} should return 3 values (synapse_0, synapse_1, layer_2)."
-    for label, value, shape in zip(OUTPUTS, result, ((k, hidden_dim), (hidden_dim, 1), (n, 1))):
+    for label, value, shape in zip(OUTPUTS, result, ((k, hidden_dim), (hidden_dim, 1), (n, 1)), strict=True):
         problem = compare(f"{name}'s `{label}`", value, np.zeros(shape), 0, 0, values=False)
         if problem:
             return problem
@@ -78,7 +78,7 @@ def respects_settings(results) -> str | None:
     problem = shape_problem(base, 4) or shape_problem(wider, 7)
     if problem:
         return problem
-    for (setting, value), other in zip(SETTINGS, others):
+    for (setting, value), other in zip(SETTINGS, others, strict=True):
         if shape_problem(other, 4) is None and np.array_equal(other[0], base[0]):
             return f"`{NAME}` ignores `{setting}`: changing it to {value} left `synapse_0` the same."
     return None

@@ -173,7 +173,7 @@ STEPS = {
         Step("forward_two_layer", network.forward_two_layer,
              blog_cases=lambda: [{"layer_0": network.X_TWO_LAYER, "synapse_0": network.init_synapses(2, 1, 1)[0]}]),
         Step("forward", network.forward,
-             blog_cases=lambda: [dict(zip(("synapse_0", "synapse_1"), _blog_synapses()), layer_0=network.X)]),
+             blog_cases=lambda: [dict(zip(("synapse_0", "synapse_1"), _blog_synapses(), strict=True), layer_0=network.X)]),
         Step("sigmoid_output_to_derivative", network.sigmoid_output_to_derivative,
              blog_cases=lambda: [{"output": _blog_forward()["layer_1"]}]),
         Step("output_error", network.output_error, blog_cases=_from_blog("layer_2", "y")),

@@ -93,7 +93,7 @@ def _named_outputs(step, result):
     outputs = step.outputs
     if len(outputs) <= 1:
         return [(f"`{step.name}`'s result", result)]
-    return [(f"`{step.name}`'s `{name}`", value) for name, value in zip(outputs, result)]
+    return [(f"`{step.name}`'s `{name}`", value) for name, value in zip(outputs, result, strict=True)]
 
 
 def difference(step, got, expected) -> str | None:
@@ -105,7 +105,7 @@ def difference(step, got, expected) -> str | None:
     if len(outputs) > 1 and (type(got) not in (tuple, list) or len(got) != len(outputs)):
         shown = f"{len(got)} values" if type(got) in (tuple, list) else describe(got)
         return f"`{step.name}` should return {len(outputs)} values ({', '.join(outputs)}), got {shown}."
-    for (label, value), (_, want) in zip(_named_outputs(step, got), _named_outputs(step, expected)):
+    for (label, value), (_, want) in zip(_named_outputs(step, got), _named_outputs(step, expected), strict=True):
         if type(value) is list and isinstance(want, np.ndarray) and want.ndim == 1:
             value = _as_array(value)  # an error trace kept in a list is fine
         problem = compare(label, value, want, rtol, atol)

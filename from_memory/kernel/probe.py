@@ -64,7 +64,7 @@ def _same(before, after) -> bool:
     if isinstance(before, dict):
         return before.keys() == after.keys() and all(_same(before[k], after[k]) for k in before)
     if isinstance(before, list | tuple):
-        return len(before) == len(after) and all(_same(b, a) for b, a in zip(before, after))
+        return len(before) == len(after) and all(_same(b, a) for b, a in zip(before, after, strict=True))
     if isinstance(before, np.ndarray):
         return (
             isinstance(after, np.ndarray)
@@ -124,7 +124,7 @@ def call(function, args: list, names: list[str], plot: bool = False) -> dict:
         outcome["raised"] = {"type": type(error).__name__, "message": first[:300]}
     finally:
         np.random.set_state(state)
-    outcome["mutated"] = [n for n, b, a in zip(names, kept, given) if not _same(b, a)]
+    outcome["mutated"] = [n for n, b, a in zip(names, kept, given, strict=True) if not _same(b, a)]
     return outcome
 
 

@@ -323,3 +323,8 @@ def test_a_wrong_value_fails_its_small_case_with_the_hidden_tests_message(ps, te
 def test_the_readme_shows_the_schedule_as_it_is():
     readme = (build.REPO / "README.md").read_text()
     assert build.schedule_table() in readme, "paste build.schedule_table() into README's course section"
+
+
+def test_the_readme_shows_the_problem_sets_as_they_are():
+    readme = (build.REPO / "README.md").read_text()
+    assert build.course_table() in readme, "paste build.course_table() into README's course section"

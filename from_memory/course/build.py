@@ -82,6 +82,23 @@ def schedule_table() -> str:
     return "\n".join(rows)
 
 
+def course_table() -> str:
+    """The problem sets as the README shows them: drills, new work, graded cells and points."""
+    rows = ["| assignment | first, from memory (1 point each) | then students write | graded cells | points |",
+            "|---|---|---|---|---|"]
+    for ps in ASSIGNMENTS:
+        nb = read(ps)
+        drills = SCHEDULE.get(ps, ())
+        graded = [meta(c) for c in nb.cells if meta(c).get("grade")]
+        written = sum(1 for c in nb.cells if c.cell_type == "markdown" and meta(c).get("grade"))
+        new = [f"`{f}`" + (", from a blank cell" if f in BLANK else "") for f in new_functions(nb)]
+        new += ["a written answer"] * written
+        cells = f"{len(drills)} + {len(graded) - len(drills)}" if drills else str(len(graded))
+        points = sum(m.get("points", 0) for m in graded)
+        rows.append(f"| `{ps}` | {', '.join(f'`{d}`' for d in drills)} | {', '.join(new)} | {cells} | {points:g} |")
+    return "\n".join(rows)
+
+
 # -- reading and writing ---------------------------------------------------------
 
 

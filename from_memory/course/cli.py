@@ -42,35 +42,43 @@ class _Parser(argparse.ArgumentParser):
         sys.exit(2)
 
 
+SHARED_DEFAULTS = {"verbose": False, "jobs": None, "course": None, "db": None}
+
+
 def build_parser() -> argparse.ArgumentParser:
+    # The options every command shares, accepted before the command or after it
+    # (`from-memory --db URL autograde` and `from-memory autograde --db URL`); SUPPRESS keeps a
+    # subcommand from overwriting with its default what was given before it (see SHARED_DEFAULTS).
     shared = _Parser(add_help=False)
     shared.add_argument(
-        "-v", "--verbose", action="store_true", help="show nbgrader's log and full errors"
+        "-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+        help="show nbgrader's log and full errors"
     )
     shared.add_argument(
         "--jobs",
         "-j",
         type=_positive_int,
-        default=None,
+        default=argparse.SUPPRESS,
         metavar="N",
         help="notebooks (or nbgrader processes) run at once (default: number of CPUs)",
     )
     shared.add_argument(
         "--course",
         type=Path,
-        default=None,
+        default=argparse.SUPPRESS,
         metavar="DIR",
         help="the course folder (default: the nearest folder up from here with nbgrader_config.py)",
     )
     shared.add_argument(
         "--db",
         metavar="URL",
-        default=None,
+        default=argparse.SUPPRESS,
         help="gradebook database URL, e.g. postgresql://grader@dbhost/course (default: sqlite gradebook.db;"
         " also read from $FROM_MEMORY_DB_URL)",
     )
     parser = _Parser(
         prog=PROG,
+        parents=[shared],
         description="Release, autograde and report on the From Memory course with nbgrader.",
         epilog="examples:\n  from-memory demo\n  from-memory autograde ps1_forward --jobs 2\n"
         "  from-memory <command> --help",
@@ -203,6 +211,9 @@ def _positive_int(text: str) -> int:
 def main(argv=None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
+    for name, value in SHARED_DEFAULTS.items():
+        if not hasattr(args, name):
+            setattr(args, name, value)
     if extra and (args.command != "autograde" or not all(a.startswith("--") or "=" in a for a in extra)):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     args.nbgrader_options = extra

@@ -25,3 +25,11 @@ def demo_course(tmp_path_factory) -> Path:
         shutil.copytree(REPO / name, root / name)
     demo_class.generate(root)
     return root
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory) -> Path:
+    """A released tiny course (:func:`test_grading.make_course`), copied by each test that grades it."""
+    from test_grading import make_course
+
+    return make_course(tmp_path_factory.mktemp("tiny") / "course", cell_timeout=5)

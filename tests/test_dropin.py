@@ -15,7 +15,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from test_grading import ANSWERS, ASSIGNMENT, copy_course, submit, tiny  # noqa: F401 - tiny is a fixture
+from test_grading import ANSWERS, ASSIGNMENT, copy_course, submit
 
 from from_memory import course
 

@@ -108,12 +108,6 @@ def gradebook_scores(root: Path) -> dict:
     }
 
 
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory) -> Path:
-    """A released tiny course, copied by each test that grades it."""
-    return make_course(tmp_path_factory.mktemp("tiny") / "course", cell_timeout=5)
-
-
 def copy_course(tiny: Path, dest: Path) -> Path:
     shutil.copytree(tiny, dest)
     return dest

@@ -20,7 +20,8 @@ if os.environ.get("FROM_MEMORY_DB_URL"):
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.py", "*.json"]
 
 # The autograder's kernel runs the student's notebook top to bottom: a cell may take
-# at most this long (the grading budget below keeps honest cells far under it).
+# at most this long, in CPU seconds of its kernel (ParallelAutograde.clock below; the
+# grading budget below keeps honest cells far under it).
 c.ExecutePreprocessor.timeout = 60
 
 # A test cell a student deleted is put back (nbgrader's own option) and graded, so its
@@ -34,6 +35,10 @@ c.OverwriteCells.add_missing_cells = True
 c.ParallelAutograde.memory_limit = 4096
 c.ParallelAutograde.notebook_timeout = 300
 c.ParallelAutograde.sandbox = "strict"
+# Both time limits (60 s a cell, 300 s a notebook) count the CPU time of the kernel, so a
+# busy grading machine cannot change a grade; a kernel that waits on nothing is still
+# stopped by the wall clock, at ParallelAutograde.wall_factor (10) times its limit.
+c.ParallelAutograde.clock = "cpu"
 # `nbgrader autograde` itself uses the engine too (side by side, judged outside the kernel);
 # FROM_MEMORY_STOCK_AUTOGRADE=1 keeps nbgrader's own serial autograde.
 if not os.environ.get("FROM_MEMORY_STOCK_AUTOGRADE"):

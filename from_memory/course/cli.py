@@ -141,7 +141,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         metavar="SEC",
         default=None,
-        help="wall-clock limit per notebook, 0 for none (default: ParallelAutograde.notebook_timeout "
+        help="time limit per notebook, 0 for none: wall-clock seconds, or CPU seconds of the kernel "
+        "where the course sets ParallelAutograde.clock = 'cpu' (default: ParallelAutograde.notebook_timeout "
         "of the course's config)",
     )
     p.add_argument(

@@ -27,7 +27,7 @@ OS_FILE_CALLS = {"remove", "unlink", "rename", "replace", "system", "popen", "op
 FILE_METHODS = {"write_text", "write_bytes", "read_text", "read_bytes", "tofile", "unlink", "rmdir", "touch"}
 NUMPY_FILE_CALLS = {"load", "save", "savez", "loadtxt", "savetxt", "genfromtxt", "fromfile", "memmap"}
 PATCHED_NAMESPACES = {"np", "numpy", "builtins", "__builtins__", "sys", "math", "matplotlib", "plt"}
-RECHECK_TIMEOUT = 300  # seconds of wall clock for re-grading one notebook on the engine
+RECHECK_TIMEOUT = 300  # seconds (of the course's ParallelAutograde.clock) to re-grade one notebook
 MEMORY_MB = 4096  # address space of a kernel that re-grades a notebook
 
 

@@ -177,8 +177,9 @@ def regrade(root: Path, paths: list[Path], jobs: int) -> dict[Path, dict | str]:
     from from_memory.engine.worker import Job
 
     app = nbgrader_app(root)
+    clock = {k: v for k, v in app.config.ParallelAutograde.items() if k in ("clock", "wall_factor")}
     limits = course_limits(app.coursedir, sandbox="strict", memory_mb=integrity.MEMORY_MB,
-                           timeout=integrity.RECHECK_TIMEOUT)
+                           timeout=integrity.RECHECK_TIMEOUT, **clock)  # timed as the course grades
     results: dict[Path, dict | str] = {}
     with tempfile.TemporaryDirectory(prefix="from-memory-regrade-") as scratch:
         pool = LocalPool(jobs, app.config, limits)

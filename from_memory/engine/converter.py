@@ -40,7 +40,8 @@ from from_memory.engine.worker import Job, Limits, kernel_env, one_line
 SANDBOXES = ("strict", "standard", "off")
 
 
-def course_limits(coursedir, sandbox="standard", memory_mb=None, timeout=None, kernel_start="warm") -> Limits:
+def course_limits(coursedir, sandbox="standard", memory_mb=None, timeout=None, kernel_start="warm",
+                  clock="wall", wall_factor=10.0) -> Limits:
     """The limits of a course's kernels: nothing of the course readable but a kernel's own folder."""
     root = Path(coursedir.root).resolve()
     outside = []  # the course's own folders and gradebook, where they are not under its root
@@ -55,6 +56,8 @@ def course_limits(coursedir, sandbox="standard", memory_mb=None, timeout=None, k
         notebook_timeout=timeout,
         sandbox=None if sandbox == "off" else Sandbox(str(root), sandbox, extra),
         provisioner=f"from-memory-{kernel_start}",
+        clock=clock,
+        wall_factor=wall_factor,
     )
 
 
@@ -80,8 +83,18 @@ class ParallelAutograde(Autograde):
         0, help="Address space per kernel, in MB (RLIMIT_AS); 0: no limit."
     ).tag(config=True)
     notebook_timeout = Float(
-        0, help="Wall-clock seconds per notebook, kernel start included; 0: none "
+        0, help="Seconds per notebook (of the clock `clock` names), kernel start included; 0: none "
         "(the per-cell Execute.timeout applies either way)."
+    ).tag(config=True)
+    clock = Enum(
+        ("wall", "cpu"), "wall",
+        help="What the time limits count. wall: seconds of wall clock (stock nbgrader); cpu: a cell's "
+        "(and a notebook's) limit counts the CPU time its kernel uses (user+system, kernel process and "
+        "its children), so a busy machine cannot change a grade; the wall clock still stops a cell "
+        "after `wall_factor` x the limit (a kernel waiting on nothing).",
+    ).tag(config=True)
+    wall_factor = Float(
+        10.0, help="With clock=cpu: the wall clock stops a cell, or a notebook, after this many times its limit."
     ).tag(config=True)
     sandbox = Enum(
         SANDBOXES, "standard",
@@ -115,7 +128,7 @@ class ParallelAutograde(Autograde):
 
     def limits(self) -> Limits:
         return course_limits(self.coursedir, self.sandbox, self.memory_limit or None,
-                             self.notebook_timeout or None, self.kernel_start)
+                             self.notebook_timeout or None, self.kernel_start, self.clock, self.wall_factor)
 
     def limits_line(self) -> str:
         """What every kernel of this run gets, in one line."""
@@ -127,9 +140,12 @@ class ParallelAutograde(Autograde):
         else:
             box = f"{limits.sandbox.mode} " + sandbox.enforced_here(net=limits.sandbox.mode == "strict").line()
         memory = f"{limits.memory_mb} MB" if limits.memory_mb else "no memory limit"
-        clock = f"{limits.notebook_timeout:g} s per notebook" if limits.notebook_timeout else "no limit per notebook"
+        unit = " s CPU" if limits.clock == "cpu" else " s"
+        clock = f"{limits.notebook_timeout:g}{unit} per notebook" if limits.notebook_timeout else "no limit per notebook"
         cell = Execute(config=self.config).timeout
-        return f"kernels: {box}; {memory}; {clock}; {f'{cell} s per cell' if cell else 'no limit per cell'}"
+        cell = f"{cell}{unit} per cell" if cell else "no limit per cell"
+        wall = f" (wall clock: {limits.wall_factor:g}x)" if limits.clock == "cpu" else ""
+        return f"kernels: {box}; {memory}; {clock}; {cell}{wall}"
 
     def executor(self, env: dict | None = None):
         limits = self.limits()

@@ -66,7 +66,7 @@ def autograde(
 
     ``student`` (an id or a glob) limits the students; ``argv`` are more nbgrader
     options (``--notebook=p1``, ``--Execute.timeout=60``, ``--ParallelAutograde.sandbox=off``).
-    ``jobs``, ``timeout`` (wall clock per notebook) and ``memory_mb`` (per kernel) override
+    ``jobs``, ``timeout`` (seconds per notebook) and ``memory_mb`` (per kernel) override
     the course's ``ParallelAutograde`` settings when given. Already graded submissions are
     skipped unless ``force``. ``progress`` is a writable stream (default: stderr) or False.
     ``scheduler`` (a Dask scheduler address or a ``distributed.Client``) runs the notebooks

@@ -60,7 +60,7 @@ class LocalPool:
 
         self.ctx = multiprocessing.get_context("fork")
         self.args = (config, limits, env)
-        self.limit = limits.notebook_timeout
+        self.limit = limits.notebook_wall
         self.workers = [self._spawn() for _ in range(jobs)]
         self.backlog: deque[Job] = deque()
 

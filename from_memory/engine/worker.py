@@ -27,6 +27,7 @@ from from_memory.engine.launch import Launch, Sandbox
 WARM = "from-memory-warm"
 STDERR_TAIL = 2000  # characters of a failed kernel's stderr kept for the instructor
 START_ATTEMPTS = 3  # a kernel that dies before running a cell is started again, this many times in all
+POLL = 0.5  # seconds between two readings of a kernel's CPU time against its notebook's limit
 
 
 @dataclass(frozen=True)
@@ -34,9 +35,18 @@ class Limits:
     """What every kernel of a grading run gets (picklable: it travels to Dask workers)."""
 
     memory_mb: int | None = None  # address space per kernel (RLIMIT_AS); None: no limit
-    notebook_timeout: float | None = None  # wall clock per notebook, kernel start included; None: none
+    notebook_timeout: float | None = None  # seconds per notebook, kernel start included; None: none
     sandbox: Sandbox | None = None  # None: no sandbox
     provisioner: str = "from-memory-fresh"
+    clock: str = "wall"  # what the time limits count: "wall" seconds, or the kernel's "cpu" seconds
+    wall_factor: float = 10.0  # with clock="cpu", the wall clock still stops a kernel at this times a limit
+
+    @property
+    def notebook_wall(self) -> float | None:
+        """The wall-clock seconds after which a notebook is stopped whatever its clock."""
+        if not self.notebook_timeout:
+            return None
+        return self.notebook_timeout * (self.wall_factor if self.clock == "cpu" else 1)
 
 
 @dataclass
@@ -138,7 +148,8 @@ class KernelRun:
             return
         self.session = Session(enforce=True)
         self.server, fd, channel_env = open_channel(self.session)
-        self.executor = JudgedExecute(config=config, session=self.session, lock=self.server.lock)
+        self.executor = JudgedExecute(config=config, session=self.session, lock=self.server.lock,
+                                      clock=limits.clock, wall_factor=limits.wall_factor)
         handle, self.stderr_path = tempfile.mkstemp(prefix="kernel-", suffix=".stderr")
         os.close(handle)
         folder = os.path.dirname(path)
@@ -205,40 +216,47 @@ class KernelRun:
     def started_cells(self) -> int:
         return getattr(self.executor, "code_cells_executed", 0) if self.nb is not None else 0
 
-    def run(self, timeout: float | None) -> NotebookResult:
+    def watch(self, done: threading.Event, expired: list) -> None:
+        """Kill the kernel at the notebook's limit (unless ``done`` first), saying why in ``expired``."""
+        from from_memory.engine.execute import kernel_cpu
+
+        limit, wall, cpu = self.limits.notebook_timeout, self.limits.notebook_wall, self.limits.clock == "cpu"
+        deadline = time.monotonic() + wall
+        while not done.wait(POLL if cpu else max(0.0, deadline - time.monotonic())):
+            if cpu and kernel_cpu(self.pid) > limit:
+                expired.append(f"timed out after {limit:g} s of CPU time")
+            elif time.monotonic() >= deadline:
+                expired.append(f"timed out after {wall:g} s" + (" of wall clock" if cpu else ""))
+            else:
+                continue
+            self.kill()
+            return
+
+    def run(self) -> NotebookResult:
         started = time.monotonic()
         if self.error:
             return NotebookResult(self.path, False, reason=self.error, stderr=self.stderr())
-        expired = threading.Event()
-
-        def expire():
-            expired.set()
-            self.kill()
-
-        watchdog = threading.Timer(timeout, expire) if timeout else None
-        if watchdog is not None:
-            watchdog.daemon = True
-            watchdog.start()
+        done, expired = threading.Event(), []
+        if self.limits.notebook_timeout:
+            threading.Thread(target=self.watch, args=(done, expired), daemon=True).start()
         resources = {"metadata": {"path": os.path.dirname(self.path)}}
         try:
             executed, _ = self.executor.preprocess(self.nb, resources, km=self.km)
             seconds = time.monotonic() - started
-            if expired.is_set():
-                return NotebookResult(self.path, False, reason=f"timed out after {timeout:g} s",
-                                      seconds=seconds, stderr=self.stderr())
+            if expired:
+                return NotebookResult(self.path, False, reason=expired[0], seconds=seconds, stderr=self.stderr())
             cpu = dict(self.executor.cpu or {})
             cpu["judge"] = cpu.get("judge", 0.0) + self.server.cpu  # after each cell, and its requests
             return NotebookResult(self.path, True, notebook=plain(executed), seconds=seconds, cpu=cpu)
         except Exception as error:  # noqa: BLE001 - whatever stops a notebook is its one-line reason
             seconds = time.monotonic() - started
-            if expired.is_set():
-                reason = f"timed out after {timeout:g} s (kernel stopped)"
+            if expired or self.executor.stopped:
+                reason = f"{(expired or [self.executor.stopped])[0]} (kernel stopped)"
             else:
                 reason = death_reason(self.exit_code()) or one_line(error)
             return NotebookResult(self.path, False, reason=reason, seconds=seconds, stderr=self.stderr())
         finally:
-            if watchdog is not None:
-                watchdog.cancel()
+            done.set()
 
 
 def plain(node):
@@ -294,7 +312,7 @@ class Runner:
                 if on_start is not None:
                     on_start(kernel.pid)
                 try:
-                    result = kernel.run(self.limits.notebook_timeout)
+                    result = kernel.run()
                     retry = not result.ok and kernel.started_cells() == 0 and not kernel.error.startswith(
                         ("NotJSONError", "ValidationError", "JSONDecodeError"))
                 finally:

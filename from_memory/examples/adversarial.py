@@ -49,7 +49,7 @@ from from_memory.examples.submissions import ASSIGNMENTS
 REPO = Path(__file__).resolve().parents[2]
 # What grading may write in the course folder (everything else must stay as it was).
 OUTPUTS = ("autograded/", "feedback/", "reports/", "gradebook.db")
-TIMEOUT = 60  # seconds of wall clock per notebook: the infinite loop costs this much
+TIMEOUT = 60  # seconds per notebook (CPU time, as this course counts it): the infinite loop costs this much
 CORPORA = {"hostile": "from_memory.examples.hostile", "honest": "from_memory.examples.honest"}
 
 

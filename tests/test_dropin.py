@@ -25,9 +25,8 @@ SCRIPT = Path(sys.executable).parent / "from-memory"
 
 
 def from_memory(*argv, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
-    done = subprocess.run([str(SCRIPT), *argv], cwd=cwd, capture_output=True, text=True,
+    return subprocess.run([str(SCRIPT), *argv], cwd=cwd, capture_output=True, text=True,
                           env=env or course.environment(), check=False, timeout=600)
-    return done
 
 
 def scores(db: Path) -> dict:

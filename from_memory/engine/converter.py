@@ -41,7 +41,7 @@ SANDBOXES = ("strict", "standard", "off")
 
 
 def course_limits(coursedir, sandbox="standard", memory_mb=None, timeout=None, kernel_start="warm",
-                  clock="wall", wall_factor=10.0) -> Limits:
+                  clock=Limits.clock, wall_factor=Limits.wall_factor) -> Limits:
     """The limits of a course's kernels: nothing of the course readable but a kernel's own folder."""
     root = Path(coursedir.root).resolve()
     outside = []  # the course's own folders and gradebook, where they are not under its root
@@ -87,14 +87,14 @@ class ParallelAutograde(Autograde):
         "(the per-cell Execute.timeout applies either way)."
     ).tag(config=True)
     clock = Enum(
-        ("wall", "cpu"), "wall",
+        ("wall", "cpu"), Limits.clock,
         help="What the time limits count. wall: seconds of wall clock (stock nbgrader); cpu: a cell's "
         "(and a notebook's) limit counts the CPU time its kernel uses (user+system, kernel process and "
         "its children), so a busy machine cannot change a grade; the wall clock still stops a cell "
         "after `wall_factor` x the limit (a kernel waiting on nothing).",
     ).tag(config=True)
     wall_factor = Float(
-        10.0, help="With clock=cpu: the wall clock stops a cell, or a notebook, after this many times its limit."
+        Limits.wall_factor, help="With clock=cpu: the wall clock stops a cell, or a notebook, after this many times its limit."
     ).tag(config=True)
     sandbox = Enum(
         SANDBOXES, "standard",

@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-stamp
 # nbgrader runs `alembic` in a subprocess on a fresh gradebook: the venv's bin/ must be on PATH.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: install demo test test-slow test-browser bench-load test-under-load bench-kernels test-postgres bench bench-scale reference source release clean bench-oracle mutation adversarial honest bench-fixtures
+.PHONY: install demo test test-slow test-browser bench-load test-under-load bench-kernels test-postgres bench bench-scale reference source release clean bench-oracle mutation adversarial honest bench-fixtures test-nbgrader
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,12 @@ test-postgres: $(STAMP)
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
 	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); $$SUDO apt-get update -q && $$SUDO apt-get install -y -q postgresql; }
 	$(BIN)/python -m pytest -m postgres
+
+# nbgrader's own autograde tests, every autograde graded by ParallelAutograde (a test that
+# reaches stock Autograde fails); `python tests/nbgrader_suite.py --stock` runs them on stock
+# nbgrader. Last line: nbgrader autograde suite: K/N passed
+test-nbgrader: $(STAMP)
+	$(BIN)/python tests/nbgrader_suite.py
 
 # Stock serial `nbgrader autograde` vs `from-memory autograde` vs bare nbclient, one class.
 bench: $(STAMP)

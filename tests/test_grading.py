@@ -293,6 +293,45 @@ def test_a_grading_worker_killed_mid_notebook_loses_only_that_notebook(tmp_path)
     assert [c.outputs for c in nbformat.from_dict(results[1].notebooks[0].notebook).cells] == [[]]
 
 
+def test_a_pool_starts_a_worker_per_submission_at_most_and_forks_warm_only_for_enough_kernels():
+    from traitlets.config import Config
+
+    from from_memory.engine import warm
+    from from_memory.engine.pool import LocalPool
+    from from_memory.engine.worker import Limits
+
+    for jobs, submissions, kernels, workers, provisioner in (
+        (4, 1, 2, 1, "from-memory-fresh"),  # one worker, two kernels: the template is not worth it
+        (2, 3, 2 * warm.MIN_KERNELS, 2, "from-memory-warm"),
+        (2, None, None, 2, "from-memory-warm"),  # nothing known of the run: as asked
+    ):
+        pool = LocalPool(jobs, Config(), Limits(provisioner="from-memory-warm"),
+                         submissions=submissions, kernels=kernels)
+        try:
+            assert (len(pool.workers), pool.limits.provisioner) == (workers, provisioner)
+        finally:
+            pool.close()
+
+
+def test_no_execute_grades_each_notebook_as_handed_in_as_stock_does(tiny, tmp_path):
+    """``--no-execute``: no kernel runs, the handed-in outputs stay and are what is graded."""
+    roots = {side: copy_course(tiny, tmp_path / side) for side in ("stock", "ours")}
+    for root in roots.values():
+        folder = submit(root, "ada", ANSWERS["fails-all"])  # would score 0 if it were run
+        nb = nbformat.read(folder / f"{ASSIGNMENT}.ipynb", as_version=4)
+        nb.cells[1].outputs = [nbformat.v4.new_output("stream", text="handed in\n")]
+        nbformat.write(nb, folder / f"{ASSIGNMENT}.ipynb")
+    nbgrader = str(Path(sys.executable).parent / "nbgrader")
+    subprocess.run([nbgrader, "autograde", ASSIGNMENT, "--no-execute"], cwd=roots["stock"],
+                   env=course.environment(), capture_output=True, check=True)
+    (outcome,) = autograde(roots["ours"], progress=False, argv=["--no-execute"])
+    assert (outcome.status, outcome.score) == ("graded", 3.0), outcome.reason
+    assert gradebook_scores(roots["ours"]) == gradebook_scores(roots["stock"])
+    graded = roots["ours"] / "autograded" / "ada" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    graded = nbformat.read(graded, as_version=4)
+    assert graded.cells[1].outputs[0].text == "handed in\n"
+
+
 def _two_notebook_course(root: Path) -> Path:
     """An assignment whose second notebook reads the file its first one writes."""
     root.mkdir(parents=True)

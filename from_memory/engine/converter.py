@@ -118,9 +118,9 @@ class ParallelAutograde(Autograde):
         self.progress = None  # a Progress, or None
         self.executed: dict[str, dict] = {}
         steps = list(self.autograde_preprocessors)
-        swapped = [UseExecutedNotebook if isinstance(s, type) and issubclass(s, Execute) else s
-                   for s in steps]
-        if swapped == steps:
+        self._execute_steps = [s for s in steps if isinstance(s, type) and issubclass(s, Execute)]
+        swapped = [UseExecutedNotebook if s in self._execute_steps else s for s in steps]
+        if not self._execute_steps:
             raise NbGraderException("Autograde.autograde_preprocessors has no Execute step to replace")
         self.autograde_preprocessors = swapped
 
@@ -147,7 +147,15 @@ class ParallelAutograde(Autograde):
         wall = f" (wall clock: {limits.wall_factor:g}x)" if limits.clock == "cpu" else ""
         return f"kernels: {box}; {memory}; {clock}; {cell}{wall}"
 
+    def executes(self) -> bool:
+        """False with ``--no-execute`` (``Execute.enabled = False``): each notebook is recorded as is."""
+        return all(step(config=self.config).enabled for step in self._execute_steps)
+
     def executor(self, env: dict | None = None):
+        if not self.executes():
+            from from_memory.engine.pool import AsIs
+
+            return AsIs()
         limits = self.limits()
         scheduler = getattr(self, "dask_client", None) or self.scheduler
         if scheduler:
@@ -156,7 +164,9 @@ class ParallelAutograde(Autograde):
             return DaskExecutor(scheduler, self.jobs or None, self.config, limits)
         from from_memory.engine.pool import LocalPool
 
-        return LocalPool(max(1, self.jobs or os.cpu_count() or 1), self.config, limits, env)
+        return LocalPool(max(1, self.jobs or os.cpu_count() or 1), self.config, limits, env,
+                         submissions=len(self.assignments),
+                         kernels=sum(len(nbs) for nbs in self.assignments.values()))
 
     # -- one submission, in nbgrader's own steps ------------------------------------------
 

@@ -8,16 +8,26 @@ grader; each runs its submissions with a :class:`~from_memory.engine.worker.Runn
 next submission starting while the current one runs, and kills whatever a kernel
 left running. A worker that dies, or stops answering, is replaced; the submission it
 was running comes back failed, those it had not started go to another worker.
+:class:`AsIs` is the executor of a run that executes nothing.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import signal
 import time
 from collections import deque
 
 from from_memory.engine import sandbox
-from from_memory.engine.worker import Job, NotebookResult, Result, Runner, kill_group
+from from_memory.engine.worker import (
+    Job,
+    NotebookResult,
+    Result,
+    Runner,
+    kill_group,
+    one_line,
+    plain,
+)
 
 # Submissions handed to a worker ahead of the one it runs, so its next kernel is always starting.
 QUEUE_AHEAD = 1
@@ -55,9 +65,24 @@ def _serve(conn, config, limits, env) -> None:
 
 
 class LocalPool:
-    def __init__(self, jobs: int, config, limits, env: dict | None = None):
+    """``jobs`` workers, or one per submission when ``submissions`` says there are fewer.
+
+    ``kernels`` (the notebooks to run) lets a run too small to gain from the warm template
+    start its kernels fresh (:func:`~from_memory.engine.warm.worth_it`).
+    """
+
+    def __init__(self, jobs: int, config, limits, env: dict | None = None,
+                 submissions: int | None = None, kernels: int | None = None):
         import multiprocessing
 
+        from from_memory.engine import warm
+
+        if submissions is not None:
+            jobs = max(1, min(jobs, submissions))
+        few = kernels is not None and not warm.worth_it(kernels / jobs)
+        if few and limits.provisioner == warm.PROVISIONER_NAME:
+            limits = dataclasses.replace(limits, provisioner="from-memory-fresh")
+        self.limits = limits
         self.ctx = multiprocessing.get_context("fork")
         self.args = (config, limits, env)
         self.limit = limits.notebook_wall
@@ -153,3 +178,33 @@ class LocalPool:
                 w["process"].kill()
                 w["process"].join()
             w["conn"].close()
+
+
+class AsIs:
+    """The executor of a run that executes nothing (``--no-execute``): each notebook as it is."""
+
+    def __init__(self):
+        self.done: list[Result] = []
+
+    def has_room(self) -> bool:
+        return True
+
+    def submit(self, job: Job) -> None:
+        import nbformat
+
+        notebooks = []
+        for path in job.paths:
+            try:
+                nb = nbformat.read(path, as_version=nbformat.NO_CONVERT)
+                notebooks.append(NotebookResult(path, True, plain(nb)))
+            except Exception as error:  # noqa: BLE001 - an unreadable notebook fails its submission
+                notebooks.append(NotebookResult(path, False, reason=one_line(error)))
+                break
+        self.done.append(Result(job.key, notebooks))
+
+    def results(self) -> list[Result]:
+        done, self.done = self.done, []
+        return done
+
+    def close(self) -> None:
+        pass

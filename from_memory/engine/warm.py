@@ -45,8 +45,7 @@ from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
 from traitlets import Any, Bool, Dict, Unicode
 
-from from_memory.engine import sandbox
-from from_memory.engine import launcher
+from from_memory.engine import launcher, sandbox
 from from_memory.engine.launch import Launch, Sandbox
 
 PROVISIONER_NAME = "from-memory-warm"
@@ -54,6 +53,12 @@ TEMPLATE_MODULE = "from_memory.engine.warm_template"
 READY_TIMEOUT = 120  # seconds for the template's imports, on a busy machine
 REPLY_TIMEOUT = 60  # seconds for one fork
 MAX_REPLY = 1 << 16
+MIN_KERNELS = 3  # fewer kernels in one process: the template's own start costs more than forks save
+
+
+def worth_it(kernels: float) -> bool:
+    """Whether a process that will start ``kernels`` kernels gains from forking them warm."""
+    return kernels >= MIN_KERNELS
 
 
 class TemplateError(RuntimeError):
@@ -138,14 +143,12 @@ class Template:
             raise TemplateError(f"the kernel {pid} was not adopted by this process")
         return pid
 
-    def stop(self, timeout: float = 10) -> None:
-        """Close the socket (the template exits when it sees it closed); kill it if it lingers."""
+    def stop(self) -> None:
+        """Close the socket and kill the template: it holds nothing to clean up, and its exit
+        (the teardown of numpy, matplotlib and ipykernel) would cost a second of CPU."""
         self._socket.close()
-        try:
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        self.process.kill()
+        self.process.wait()
 
 
 def _parent_of(pid: int) -> int | None:

@@ -222,8 +222,8 @@ def _become_kernel(kernel: dict) -> None:
     _reseed()
     _reread_matplotlibrc(kernel["matplotlibrc"])
     box = request.get("sandbox")
-    sandbox = launch.Sandbox(box["course"], box["mode"], tuple(box["protected"]), tuple(box["writable"])) if box else None
-    launch.apply(request.get("memory_mb"), sandbox, _connection_file(request["argv"]))
+    confine = launch.Sandbox(box["course"], box["mode"], tuple(box["protected"]), tuple(box["writable"])) if box else None
+    launch.apply(request.get("memory_mb"), confine, _connection_file(request["argv"]))
 
     app = ipykernel.kernelapp.IPKernelApp.instance()
     app.parent_handle = int(env.get("JPY_PARENT_PID") or 0)  # its default was read at import

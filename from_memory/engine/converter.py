@@ -29,10 +29,11 @@ from pathlib import Path
 from nbconvert.writers import FilesWriter
 from nbgrader.converters.autograde import Autograde
 from nbgrader.converters.base import BaseConverter, NbGraderException
-from nbgrader.preprocessors import Execute, NbGraderPreprocessor
+from nbgrader.preprocessors import Execute, NbGraderPreprocessor, OverwriteCells, SaveAutoGrades
 from nbgrader.utils import remove, rmtree
 from traitlets import Enum, Float, Integer, Unicode
 
+from from_memory.engine.gradebook import OverwriteCellsAtOnce, SaveAutoGradesAtOnce
 from from_memory.engine.launch import Sandbox
 from from_memory.engine.status import Outcome
 from from_memory.engine.worker import Job, Limits, kernel_env, one_line
@@ -122,7 +123,9 @@ class ParallelAutograde(Autograde):
         swapped = [UseExecutedNotebook if s in self._execute_steps else s for s in steps]
         if not self._execute_steps:
             raise NbGraderException("Autograde.autograde_preprocessors has no Execute step to replace")
-        self.autograde_preprocessors = swapped
+        self.autograde_preprocessors = [SaveAutoGradesAtOnce if s is SaveAutoGrades else s for s in swapped]
+        self.sanitize_preprocessors = [OverwriteCellsAtOnce if s is OverwriteCells else s
+                                       for s in self.sanitize_preprocessors]
 
     # -- settings -------------------------------------------------------------------------
 

@@ -17,7 +17,6 @@ The same converter serves ``nbgrader autograde`` itself when the course's
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 import warnings
@@ -100,9 +99,10 @@ def autograde(
         from nbgrader.converters.base import NbGraderException
 
         from from_memory.engine.converter import GradebookLost
+        from from_memory.engine.gradebook import quicker_nbgrader
 
         try:
-            with _one_engine_per_gradebook():
+            with quicker_nbgrader():
                 converter.start_many(names)
         except GradebookLost as error:
             raise GradingError(str(error)) from None
@@ -156,34 +156,3 @@ def _gradebook_assignments(app) -> list[str]:
                            "(`from-memory release` or `nbgrader generate_assignment`)")
     with Gradebook(url, app.coursedir.course_id) as gradebook:
         return sorted(a.name for a in gradebook.assignments)
-
-
-@contextlib.contextmanager
-def _one_engine_per_gradebook():
-    """Let every ``nbgrader.api.Gradebook`` opened here share one SQLAlchemy engine per URL.
-
-    nbgrader opens a Gradebook about ten times per notebook, each time with a new
-    engine, so each time SQLAlchemy compiles its queries afresh: most of the recording
-    time. This process is the only writer, so sharing the engine (and its compiled-query
-    cache) changes nothing in what is written. ``dispose()`` stays as it was: it closes
-    the pooled connections, which the next use reopens.
-    """
-    import nbgrader.api
-
-    original = nbgrader.api.create_engine
-    engines = {}
-
-    def shared(url, *args, **kwargs):
-        key = (str(url), tuple(sorted(kwargs.items())))
-        if key not in engines:
-            engines[key] = original(url, *args, **kwargs)
-        return engines[key]
-
-    nbgrader.api.create_engine = shared
-    try:
-        yield
-    finally:
-        nbgrader.api.create_engine = original
-        for engine in engines.values():
-            engine.dispose()
-

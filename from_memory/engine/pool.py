@@ -27,10 +27,15 @@ from from_memory.engine.worker import (
     kill_group,
     one_line,
     plain,
+    preload,
 )
 
 # Submissions handed to a worker ahead of the one it runs, so its next kernel is always starting.
 QUEUE_AHEAD = 1
+# A local worker reads its pipe only between submissions, so it holds one more than that: when
+# one ends, the next (whose kernel started ahead) begins at once, and the one after it is there
+# for its kernel to start.
+PIPE_AHEAD = QUEUE_AHEAD + 1
 # Seconds a worker gets beyond a submission's limit to report back before it is replaced.
 GRACE = 30
 
@@ -90,6 +95,7 @@ class LocalPool:
         self.backlog: deque[Job] = deque()
 
     def _spawn(self) -> dict:
+        preload()  # once, here: every worker forked from this process shares those modules
         here, there = self.ctx.Pipe()
         process = self.ctx.Process(target=_serve, args=(there, *self.args), daemon=True)
         process.start()
@@ -99,7 +105,7 @@ class LocalPool:
     def has_room(self) -> bool:
         if self.backlog:
             return False
-        return any(len(w["jobs"]) < 1 + QUEUE_AHEAD for w in self.workers)
+        return any(len(w["jobs"]) < 1 + PIPE_AHEAD for w in self.workers)
 
     def submit(self, job: Job) -> None:
         self.backlog.append(job)
@@ -107,7 +113,7 @@ class LocalPool:
 
     def _feed(self) -> None:
         for w in sorted(self.workers, key=lambda w: len(w["jobs"])):
-            while self.backlog and len(w["jobs"]) < 1 + QUEUE_AHEAD:
+            while self.backlog and len(w["jobs"]) < 1 + PIPE_AHEAD:
                 job = self.backlog.popleft()
                 w["jobs"].append(job)
                 try:

@@ -95,7 +95,25 @@ def kernel_env(env: dict, limits: Limits) -> dict:
 def _private_home() -> dict:
     from from_memory.engine.launcher import kernel_home
 
-    return kernel_home(tempfile.mkdtemp(prefix="from-memory-home-"))
+    # Making the home takes another Python a second or two: meanwhile, import what workers need.
+    loading = threading.Thread(target=preload, name="from-memory-preload", daemon=True)
+    loading.start()
+    try:
+        return kernel_home(tempfile.mkdtemp(prefix="from-memory-home-"))
+    finally:
+        loading.join()
+
+
+def preload() -> None:
+    """Import what running a notebook takes (nbclient, the judge and the reference), once.
+
+    A process that forks grading workers calls it first: each fork then has these modules
+    already, instead of importing them itself (about a second of CPU each).
+    """
+    import from_memory.engine.execute
+    import from_memory.engine.kernels
+    import from_memory.engine.server
+    import from_memory.judge.session  # noqa: F401
 
 
 def one_line(error: BaseException) -> str:

@@ -108,6 +108,19 @@ def gradebook_scores(root: Path) -> dict:
     }
 
 
+def gradebook_comments(root: Path) -> dict:
+    """{(student, cell): (auto_comment, manual_comment)}: the comment rows nbgrader's SaveAutoGrades writes."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(course.sqlite_url(root), "tiny") as gradebook:
+        return {
+            (submission.student.id, comment.name): (comment.auto_comment, comment.manual_comment)
+            for submission in gradebook.assignment_submissions(ASSIGNMENT)
+            for notebook in submission.notebooks
+            for comment in notebook.comments
+        }
+
+
 def copy_course(tiny: Path, dest: Path) -> Path:
     shutil.copytree(tiny, dest)
     return dest
@@ -136,6 +149,10 @@ def test_parallel_autograde_scores_equal_stock_serial_autograde(tiny, tmp_path):
     expected = gradebook_scores(stock)
     assert len(expected) == len(students) * len(TESTS)
     assert gradebook_scores(ours) == expected
+    comments = gradebook_comments(stock)
+    assert len(comments) == len(students)  # one solution cell each
+    assert comments[("s3-blank", "answer")] == ("No response.", None)  # unchanged from the release
+    assert gradebook_comments(ours) == comments
     # The fixtures really do spread over outcomes (the comparison is not all-pass).
     assert expected[("s0-passes-all", "test_double_hidden")] == (2.0, False)
     assert expected[("s1-fails-hidden", "test_double_hidden")] == (0.0, False)

@@ -33,7 +33,11 @@ from nbgrader.preprocessors import Execute, NbGraderPreprocessor, OverwriteCells
 from nbgrader.utils import remove, rmtree
 from traitlets import Enum, Float, Integer, Unicode
 
-from from_memory.engine.gradebook import OverwriteCellsAtOnce, SaveAutoGradesAtOnce
+from from_memory.engine.gradebook import (
+    OverwriteCellsAtOnce,
+    SaveAutoGradesAtOnce,
+    quicker_nbgrader,
+)
 from from_memory.engine.launch import Sandbox
 from from_memory.engine.status import Outcome
 from from_memory.engine.worker import Job, Limits, kernel_env, one_line
@@ -334,7 +338,8 @@ class ParallelAutograde(Autograde):
         here = os.getcwd()
         os.chdir(self.coursedir.root)
         try:
-            self.convert_notebooks()
+            with quicker_nbgrader():  # for `nbgrader autograde` with select() as for from-memory's
+                self.convert_notebooks()
         finally:
             os.chdir(here)
 

@@ -99,11 +99,9 @@ def autograde(
         from nbgrader.converters.base import NbGraderException
 
         from from_memory.engine.converter import GradebookLost
-        from from_memory.engine.gradebook import quicker_nbgrader
 
         try:
-            with quicker_nbgrader():
-                converter.start_many(names)
+            converter.start_many(names)
         except GradebookLost as error:
             raise GradingError(str(error)) from None
         except NbGraderException as error:

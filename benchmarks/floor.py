@@ -4,10 +4,14 @@ Grading cannot cost less than running the student's cells and the checks. This m
 exactly that: one process imports numpy, matplotlib (Agg), the kit's kernel side and the
 judge, and warms the judge's cached reference outcomes; then, per notebook, a fork of it
 executes every code cell of the (autograded) notebook in order, in the notebook's folder,
-with the hidden checks judged in that same process. No kernel, no messaging, no nbgrader.
-The CPU seconds of those forks, per notebook, are the floor.
+with the hidden checks judged in that same process. After each cell, the figures it left
+open are drawn to PNG and closed, as a kernel's inline backend does at the end of a cell
+(the autograded notebook holds those images): the cells' own work, outputs included.
+No kernel, no messaging, no nbgrader. The CPU seconds of those forks, per notebook, are
+the floor; with ``--no-figures`` the figures are left undrawn (the cells' code alone).
 
     python benchmarks/floor.py autograded/*/*/*.ipynb       # prints CPU seconds per notebook
+    python benchmarks/floor.py --no-figures autograded/*/*/*.ipynb
 """
 
 from __future__ import annotations
@@ -32,10 +36,26 @@ def warm_up() -> None:
 
     for name in verdicts.CHECKS:
         verdicts.reference_outcomes(name)
+    figure = matplotlib.pyplot.figure()
+    figure.gca().plot([0, 1], [1, 10])
+    draw_figures()
 
 
-def _execute(path: str) -> None:
-    """Run the notebook's code cells in order, here (a forked child), quietly."""
+def draw_figures() -> None:
+    """Draw every open figure to PNG and close it: matplotlib_inline's end of a cell, with its settings."""
+    import matplotlib.pyplot as plt
+    from IPython.core.pylabtools import print_figure
+    from matplotlib._pylab_helpers import Gcf
+    from matplotlib_inline.config import InlineBackend
+
+    options = InlineBackend().print_figure_kwargs
+    for manager in Gcf.get_all_fig_managers():
+        print_figure(manager.canvas.figure, "png", **options)
+    plt.close("all")
+
+
+def _execute(path: str, figures: bool = True) -> None:
+    """Run the notebook's code cells in order, here (a forked child), quietly; draw their figures."""
     import contextlib
     import io
 
@@ -50,9 +70,12 @@ def _execute(path: str) -> None:
         lines = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]
         with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink), contextlib.suppress(Exception):
             exec(compile("\n".join(lines), path, "exec"), namespace)  # noqa: S102 - the measured work
+        if figures:
+            with contextlib.suppress(Exception):
+                draw_figures()
 
 
-def floor(paths, jobs: int = 1) -> float:
+def floor(paths, jobs: int = 1, figures: bool = True) -> float:
     """Total CPU seconds of executing ``paths`` in forks of this warm process, ``jobs`` at a time."""
     warm_up()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -63,7 +86,7 @@ def floor(paths, jobs: int = 1) -> float:
         pid = os.fork()
         if pid == 0:
             try:
-                _execute(os.path.abspath(path))
+                _execute(os.path.abspath(path), figures)
             finally:
                 os._exit(0)
         running.append(pid)
@@ -74,8 +97,10 @@ def floor(paths, jobs: int = 1) -> float:
 
 
 def main(argv=None) -> int:
-    paths = list(sys.argv[1:] if argv is None else argv)
-    total = floor(paths)
+    args = list(sys.argv[1:] if argv is None else argv)
+    figures = "--no-figures" not in args
+    paths = [a for a in args if a != "--no-figures"]
+    total = floor(paths, figures=figures)
     print(f"floor: {total / max(len(paths), 1):.3f} s CPU per notebook ({len(paths)} notebooks)")
     return 0
 

@@ -262,7 +262,7 @@ def test_status_file_is_plain_json(tiny, tmp_path):
             "cpu": rows[0]["cpu"],
         }
     ]
-    assert set(rows[0]["cpu"]) == {"start", "setup", "student", "checks", "judge", "record"}
+    assert set(rows[0]["cpu"]) == {"start", "setup", "student", "checks", "judge", "worker", "record"}
     assert all(isinstance(v, float) and v >= 0 for v in rows[0]["cpu"].values())
 
 

@@ -29,7 +29,7 @@ from pathlib import Path
 from nbconvert.writers import FilesWriter
 from nbgrader.converters.autograde import Autograde
 from nbgrader.converters.base import BaseConverter, NbGraderException
-from nbgrader.preprocessors import Execute, NbGraderPreprocessor, OverwriteCells, SaveAutoGrades
+from nbgrader.preprocessors import Execute, OverwriteCells, SaveAutoGrades
 from nbgrader.utils import remove, rmtree
 from traitlets import Enum, Float, Integer, Unicode
 
@@ -38,6 +38,7 @@ from from_memory.engine.gradebook import (
     SaveAutoGradesAtOnce,
     quicker_nbgrader,
 )
+from from_memory.engine.handover import Handed, UseExecutedNotebook
 from from_memory.engine.launch import Sandbox
 from from_memory.engine.status import Outcome
 from from_memory.engine.worker import Job, Limits, kernel_env, one_line
@@ -64,18 +65,6 @@ def course_limits(coursedir, sandbox="standard", memory_mb=None, timeout=None, k
         clock=clock,
         wall_factor=wall_factor,
     )
-
-
-class UseExecutedNotebook(NbGraderPreprocessor):
-    """Stands where ``Execute`` stands: hands over the notebook a worker executed."""
-
-    def preprocess(self, nb, resources):
-        import nbformat
-
-        executed = nbformat.from_dict(resources["from_memory"]["executed"])
-        if [c.source for c in executed.cells] != [c.source for c in nb.cells]:
-            raise RuntimeError("the executed notebook does not match the sanitized one")
-        return executed, resources
 
 
 class GradebookLost(NbGraderException):
@@ -277,7 +266,7 @@ class ParallelAutograde(Autograde):
         resources = super().init_single_notebook_resources(notebook_filename)
         executed = self.executed.get(os.path.normpath(notebook_filename))
         if executed is not None:
-            resources["from_memory"] = {"executed": executed}
+            resources["from_memory"] = {"executed": Handed(executed)}
         return resources
 
     def _scores(self, assignment, student) -> dict:
@@ -333,6 +322,10 @@ class ParallelAutograde(Autograde):
     def convert(self) -> None:
         self.writer = FilesWriter(parent=self, config=self.config)
         self.exporter = self.exporter_class(parent=self, config=self.config)
+        if not _configured(self.config, type(self.exporter), "optimistic_validation"):
+            # nbconvert's own option: the notebook is validated once after its preprocessors
+            # (and again when written), not after each of them; an invalid one fails as before.
+            self.exporter.optimistic_validation = True
         for pp in self.preprocessors:
             self.exporter.register_preprocessor(pp)
         here = os.getcwd()
@@ -391,6 +384,11 @@ class ParallelAutograde(Autograde):
             self.progress.grow()
         else:
             self.progress.tick(failed)
+
+
+def _configured(config, cls, name: str) -> bool:
+    """Whether ``config`` sets the trait ``name`` of ``cls`` (in its section or a base class's)."""
+    return any(name in config.get(klass.__name__, {}) for klass in cls.__mro__)
 
 
 def _reason_for(error: BaseException) -> str:

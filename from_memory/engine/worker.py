@@ -66,7 +66,9 @@ class NotebookResult:
     reason: str = ""
     seconds: float = 0.0
     stderr: str = ""  # the kernel's stderr, when it failed
-    cpu: dict = field(default_factory=dict)  # CPU seconds by part: start, setup, student, checks, judge
+    # CPU seconds by part: the kernel's start, setup, student and checks; judge; worker (this
+    # process running the notebook: kernel manager, nbclient, messages; the judge's share apart)
+    cpu: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -156,11 +158,16 @@ class KernelRun:
         from from_memory.judge.session import Session
 
         self.path, self.config, self.limits, self.env = path, config, limits, env
+        self.worker_cpu = 0.0  # this thread's CPU for the notebook, from its kernel's start to close
+        mark = time.thread_time()
         self.error = ""
         self.km = self.server = None
         self.stderr_path = None
         try:
-            self.nb = nbformat.read(path, as_version=nbformat.NO_CONVERT)
+            # The grader wrote this notebook and validated it; nbformat.read would only
+            # validate it again (and log, not raise, what it finds).
+            with open(path, encoding="utf-8") as handle:
+                self.nb = nbformat.reader.reads(handle.read())
         except Exception as error:  # noqa: BLE001 - an unreadable notebook is its one-line reason
             self.nb, self.error = None, one_line(error)
             return
@@ -189,6 +196,7 @@ class KernelRun:
             self.error = one_line(error)
         finally:
             os.close(fd)
+            self.worker_cpu += time.thread_time() - mark
 
     @property
     def pid(self) -> int | None:
@@ -215,6 +223,7 @@ class KernelRun:
     def close(self) -> None:
         from jupyter_core.utils import run_sync
 
+        mark = time.thread_time()
         kc = getattr(self.executor, "kc", None) if self.nb is not None else None
         if kc is not None:
             kc.stop_channels()
@@ -230,6 +239,7 @@ class KernelRun:
                 os.unlink(self.stderr_path)
             except OSError:
                 pass
+        self.worker_cpu += time.thread_time() - mark
 
     def started_cells(self) -> int:
         return getattr(self.executor, "code_cells_executed", 0) if self.nb is not None else 0
@@ -251,7 +261,7 @@ class KernelRun:
             return
 
     def run(self) -> NotebookResult:
-        started = time.monotonic()
+        started, mark = time.monotonic(), time.thread_time()
         if self.error:
             return NotebookResult(self.path, False, reason=self.error, stderr=self.stderr())
         done, expired = threading.Event(), []
@@ -275,6 +285,8 @@ class KernelRun:
             return NotebookResult(self.path, False, reason=reason, seconds=seconds, stderr=self.stderr())
         finally:
             done.set()
+            # the judge's share of this thread is the judge's, not the worker's
+            self.worker_cpu += time.thread_time() - mark - (self.executor.cpu or {}).get("judge", 0.0)
 
 
 def plain(node):
@@ -335,6 +347,8 @@ class Runner:
                         ("NotJSONError", "ValidationError", "JSONDecodeError"))
                 finally:
                     kernel.close()
+                if result.ok:
+                    result.cpu["worker"] = kernel.worker_cpu
                 if not retry:
                     break
                 result.reason += f" (at start; tried {attempt + 1} time{'s' if attempt else ''})"

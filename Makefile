@@ -20,8 +20,13 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/from-memory demo
 
+# The default suite runs on TEST_JOBS processes (pytest-xdist), each test file on one of them, so
+# a file's module fixtures are made once; `make test TEST_JOBS=1` runs it in one process.
+TEST_JOBS ?= 2
+TEST_SPREAD := $(if $(filter-out 1,$(TEST_JOBS)),-n $(TEST_JOBS) --dist loadfile)
+
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(TEST_SPREAD)
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -m slow
@@ -76,7 +81,7 @@ bench-load: $(STAMP)
 test-under-load: $(STAMP)
 	command -v stress-ng >/dev/null || { SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); $$SUDO apt-get install -y -q stress-ng; }
 	stress-ng --cpu $$(nproc) --quiet & hog=$$!; status=0; \
-	for run in 1 2 3; do $(BIN)/python -m pytest -q -p no:cacheprovider || status=1; echo "under load, run $$run: load $$(cut -d' ' -f1 /proc/loadavg)"; done; \
+	for run in 1 2 3; do $(BIN)/python -m pytest -q -p no:cacheprovider $(TEST_SPREAD) || status=1; echo "under load, run $$run: load $$(cut -d' ' -f1 /proc/loadavg)"; done; \
 	kill $$hog; exit $$status
 
 # Kernel start and a first cell: fresh processes vs forks of the warm template.

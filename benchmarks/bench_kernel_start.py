@@ -1,7 +1,8 @@
 """Kernel start and first imports: fresh kernels (LocalProvisioner) against forked warm ones.
 
 For each kernel, from "start asked" to "kernel ready" (``wait_for_ready``), then for one
-cell ``import numpy, matplotlib.pyplot; 1``: wall seconds, and CPU seconds of every
+cell ``import numpy, matplotlib.pyplot; 1``, then per cell of :data:`EMPTY_CELLS` cells
+``pass`` (what any cell costs, messages and all): wall seconds, and CPU seconds of every
 process involved: this process (its own rusage), the kernel (``/proc/<pid>/stat``, read
 before it exits: a forked kernel is not a child of this process until adopted, and
 its CPU is never in our children's rusage), and for warm kernels the template with the
@@ -31,6 +32,7 @@ import tempfile
 import time
 
 CELL = "import numpy, matplotlib.pyplot; 1"
+EMPTY_CELLS = 50
 TICKS = os.sysconf("SC_CLK_TCK")
 READY_TIMEOUT = 120
 EXTRA = ["--HistoryManager.hist_file=:memory:"]  # what nbclient passes
@@ -84,6 +86,9 @@ async def one_kernel(kind: str, folder: str, template_pid: int | None) -> dict:
         reply = await kc.execute_interactive(CELL, timeout=READY_TIMEOUT, output_hook=_quiet)
         assert reply["content"]["status"] == "ok", reply["content"]
         wall2, own2, kernel2 = time.perf_counter(), _own_cpu(), _stat_cpu(pid)
+        for _ in range(EMPTY_CELLS):
+            await kc.execute_interactive("pass", timeout=READY_TIMEOUT, output_hook=_quiet)
+        own3, kernel3 = _own_cpu(), _stat_cpu(pid)
         forked = getattr(km.provisioner, "warm", False)
     finally:
         kc.stop_channels()
@@ -95,6 +100,8 @@ async def one_kernel(kind: str, folder: str, template_pid: int | None) -> dict:
         "ready CPU": (own1 - own0) + (template1 - template0) + kernel1,
         "cell wall": wall2 - wall1,
         "cell CPU": (own2 - own1) + (kernel2 - kernel1),
+        "empty cell, kernel": (kernel3 - kernel2) / EMPTY_CELLS,
+        "empty cell, here": (own3 - own2) / EMPTY_CELLS,
     }
 
 
@@ -113,7 +120,7 @@ def compare(kernels: int) -> None:
     for _ in range(kernels):
         for kind in ("fresh", "warm"):
             runs[kind].append(asyncio.run(one_kernel(kind, folder, template_pid)))
-    print(f"{kernels} kernels each, alternating; per kernel, mean (median) seconds:")
+    print(f"{kernels} kernels each, alternating; per kernel (an empty cell: per cell), mean (median) seconds:")
     keys = list(runs["fresh"][0])
     print(f"  {'':10s}" + "".join(f"{k:>20s}" for k in [*keys, "total CPU"]))
     means = {}
@@ -122,7 +129,7 @@ def compare(kernels: int) -> None:
         stats["total CPU"] = [r["ready CPU"] + r["cell CPU"] for r in rows]
         means[kind] = {k: statistics.mean(v) for k, v in stats.items()}
         cells = "".join(
-            f"{statistics.mean(v):>12.3f} ({statistics.median(v):.3f})" for v in stats.values()
+            f"{statistics.mean(v):>12.4f} ({statistics.median(v):.4f})" for v in stats.values()
         )
         print(f"  {kind:10s}{cells}")
     ratio = "".join(f"{means['fresh'][k] / means['warm'][k]:>20.1f}" for k in means["fresh"])

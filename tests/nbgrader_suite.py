@@ -26,6 +26,7 @@ import tempfile
 import time
 
 import pytest
+from processes import exited
 
 MODULE = "nbgrader.tests.apps.test_nbgrader_autograde"
 CONFIG = "from from_memory.engine.converter import select\n\nselect()\n"
@@ -97,20 +98,7 @@ def _strays() -> list[str]:
 
     deadline = time.monotonic() + LINGER
     while True:
-        alive = []
-        for pid in sandbox.children():
-            try:
-                with open(f"/proc/{pid}/stat") as handle:
-                    zombie = handle.read().rpartition(")")[2].split()[0] == "Z"
-            except OSError:
-                continue
-            if zombie:
-                try:
-                    os.waitpid(pid, os.WNOHANG)
-                except ChildProcessError:
-                    pass
-            else:
-                alive.append(pid)
+        alive = [pid for pid in sandbox.children() if not exited(pid)]
         if not alive or time.monotonic() > deadline:
             break
         time.sleep(0.2)

@@ -8,7 +8,6 @@ by the module; the tests that kill a worker come last and wait for it to be back
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import signal
@@ -17,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+from processes import exited
 
 from from_memory import course
 from from_memory.engine.grading import autograde
@@ -114,22 +114,10 @@ def kill_the_worker_running_it(client, marker: Path) -> int:
 
 
 def gone(pid: int, within: float) -> bool:
-    """Whether ``pid`` exits within ``within`` seconds.
-
-    A process that has exited but is not reaped yet (a zombie) is gone: who reaps an orphan is
-    whichever ancestor is a Linux subreaper, and a test process that once started a warm
-    template is one for the rest of its life (it reaps here the zombies that are its own).
-    """
+    """Whether ``pid`` exits within ``within`` seconds (a zombie has: :func:`processes.exited`)."""
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
-        try:
-            with open(f"/proc/{pid}/stat") as handle:
-                state = handle.read().rpartition(")")[2].split()[0]
-        except FileNotFoundError:
-            return True
-        if state == "Z":
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(pid, os.WNOHANG)
+        if exited(pid):
             return True
         time.sleep(0.2)
     return False

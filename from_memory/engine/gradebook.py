@@ -6,9 +6,9 @@ check nbgrader's cell-metadata schema once per cell, and look up and commit each
 cell on its own. This process is the only writer of the gradebook, so:
 
 - within :func:`quicker_nbgrader`, every ``Gradebook`` opened shares one SQLAlchemy engine
-  per URL (and its compiled-query cache) and makes sure of the tables only the first time,
-  and nbgrader's metadata schema is checked once (``jsonschema.validate`` checks the
-  schema itself before each cell's metadata);
+  per URL (and its compiled-query cache), makes sure of the tables and of the course's row
+  only the first time, and nbgrader's metadata schema is checked once
+  (``jsonschema.validate`` checks the schema itself before each cell's metadata);
 - :class:`OverwriteCellsAtOnce` and :class:`SaveAutoGradesAtOnce` stand where nbgrader's
   ``OverwriteCells`` and ``SaveAutoGrades`` stand and run their steps unchanged, but the
   rows they look up cell by cell (a query of several joins each) are read once per
@@ -38,17 +38,22 @@ def _one_engine_per_gradebook():
     """Let every ``nbgrader.api.Gradebook`` opened here share one SQLAlchemy engine per URL.
 
     nbgrader opens a Gradebook about ten times per notebook, each time with a new
-    engine, so each time SQLAlchemy compiles its queries afresh; and each time it makes
-    sure every table exists (a query per table). Sharing the engine (and its
-    compiled-query cache), and making sure of the tables once per engine, changes
-    nothing in what is written. ``dispose()`` stays as it was: it closes the pooled
-    connections, which the next use reopens.
+    engine, so each time SQLAlchemy compiles its queries afresh; and each time it lists
+    the tables, makes sure every table exists (a query per table) and that the course
+    has its row (a query and a commit). Sharing the engine (and its compiled-query
+    cache), and doing those checks once per engine (and course), changes nothing in what
+    is written: this process is the gradebook's only writer, and nothing here removes a
+    table or a course. ``dispose()`` stays as it was: it closes the pooled connections,
+    which the next use reopens.
     """
     import nbgrader.api
 
     original = nbgrader.api.create_engine
+    original_inspect = nbgrader.api.inspect
+    gradebook = nbgrader.api.Gradebook
+    original_init = gradebook.__init__
     metadata = nbgrader.api.Base.metadata
-    engines, made = {}, set()
+    engines, made, inspectors, courses = {}, set(), {}, set()
 
     def shared(url, *args, **kwargs):
         key = (str(url), tuple(sorted(kwargs.items())))
@@ -63,15 +68,44 @@ def _one_engine_per_gradebook():
         if tables is None and checkfirst and bind in engines.values():
             made.add(bind)
 
+    def inspect(subject, *args, **kwargs):
+        # Gradebook.__init__ lists the tables to learn whether the database is new; once
+        # they are made, one inspector per engine answers from its cache of that list.
+        if subject in made and not args and not kwargs:
+            if subject not in inspectors:
+                inspectors[subject] = original_inspect(subject)
+            return inspectors[subject]
+        return original_inspect(subject, *args, **kwargs)
+
+    def init(self, db_url, course_id="default_course", authenticator=None):
+        key = (str(db_url), course_id)
+        if key in courses:  # its row made sure of by a Gradebook opened before: skip that step
+            self.check_course = _course_known
+        try:
+            original_init(self, db_url, course_id, authenticator)
+        finally:
+            vars(self).pop("check_course", None)
+        courses.add(key)
+
     nbgrader.api.create_engine = shared
+    nbgrader.api.inspect = inspect
+    gradebook.__init__ = init
     metadata.create_all = create_all
     try:
         yield
     finally:
         nbgrader.api.create_engine = original
+        nbgrader.api.inspect = original_inspect
+        gradebook.__init__ = original_init
         del metadata.create_all
         for engine in engines.values():
             engine.dispose()
+
+
+def _course_known(course_id="default_course", **kwargs):
+    """``Gradebook.check_course`` for a course whose row exists (only ``__init__`` calls it)."""
+    if kwargs:
+        raise TypeError("a known course is not changed here")
 
 
 @contextlib.contextmanager

@@ -57,12 +57,12 @@ def _record(kind):
 def pytest_configure(config):
     from nbgrader.converters.autograde import Autograde
 
-    from from_memory.engine import sandbox
+    from from_memory.engine import processes
     from from_memory.engine.converter import ParallelAutograde
 
     _state["stock"] = config.getoption("--stock")
     _state["started"] = time.monotonic()
-    sandbox.adopt_orphans()  # whatever a test leaves running becomes a child of this process
+    processes.adopt_orphans()  # whatever a test leaves running becomes a child of this process
     if not getattr(Autograde.start, "__wrapped_by_suite__", False):
         Autograde.start = _record("start")(Autograde.start)
         ParallelAutograde.start = _record("start")(ParallelAutograde.start)
@@ -94,11 +94,11 @@ def _wrong_converter() -> str:
 
 def _strays() -> list[str]:
     """The processes still running that this test left (killed here), as 'pid command' lines."""
-    from from_memory.engine import sandbox
+    from from_memory.engine import processes
 
     deadline = time.monotonic() + LINGER
     while True:
-        alive = [pid for pid in sandbox.children() if not exited(pid)]
+        alive = [pid for pid in processes.children() if not exited(pid)]
         if not alive or time.monotonic() > deadline:
             break
         time.sleep(0.2)
@@ -111,7 +111,7 @@ def _strays() -> list[str]:
         except OSError:
             continue
     if alive:
-        sandbox.kill_orphans()
+        processes.kill_orphans()
     return lines
 
 

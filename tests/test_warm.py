@@ -21,7 +21,7 @@ from jupyter_client.provisioning import KernelProvisionerFactory
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
-from from_memory.engine import sandbox, warm
+from from_memory.engine import processes, sandbox, warm
 from from_memory.engine.launch import Launch, Sandbox
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="forked kernels need Linux")
@@ -354,11 +354,11 @@ def test_killing_a_kernel_kills_what_it_started_and_leaves_nothing(launch):
 
 
 def test_no_process_is_left_behind_after_cleanup(launch):
-    before = set(sandbox.children())
+    before = set(processes.children())
     _, km = run(launch, "1 + 1")
     assert not _alive(km.provisioner.pid or 0)
     assert km.provisioner.process is None  # reaped
-    assert set(sandbox.children()) - before <= {warm.template().pid}
+    assert set(processes.children()) - before <= {warm.template().pid}
 
 
 def test_kernel_sockets_are_unix_sockets_in_a_private_folder_removed_after(launch):

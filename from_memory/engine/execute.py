@@ -31,6 +31,7 @@ from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
 from traitlets import Any, Enum, Float
 
+from from_memory.engine.processes import children
 from from_memory.judge.checks import test_cell_checks
 from from_memory.kernel.compare import StepFailed
 
@@ -86,21 +87,6 @@ def _ticks(pid: int, waited: bool = False) -> int:
     return sum(int(f) for f in fields[11:15 if waited else 13])
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    try:
-        threads = os.listdir(f"/proc/{pid}/task")
-    except OSError:
-        return found
-    for tid in threads:
-        try:
-            with open(f"/proc/{pid}/task/{tid}/children") as handle:
-                found.extend(int(child) for child in handle.read().split())
-        except OSError:
-            continue
-    return found
-
-
 def process_cpu(pid: int | None) -> float:
     """CPU seconds (user + system) a process has used so far, from /proc; 0 where unknown."""
     return _ticks(pid) / os.sysconf("SC_CLK_TCK") if pid else 0.0
@@ -114,7 +100,7 @@ def kernel_cpu(pid: int | None) -> float:
         if process not in seen:
             seen.add(process)
             ticks += _ticks(process, waited=True)
-            todo.extend(_children(process))
+            todo.extend(children(process))
     return ticks / os.sysconf("SC_CLK_TCK")
 
 

@@ -18,7 +18,7 @@ import signal
 import time
 from collections import deque
 
-from from_memory.engine import sandbox
+from from_memory.engine import processes
 from from_memory.engine.worker import (
     Job,
     NotebookResult,
@@ -43,7 +43,7 @@ GRACE = 30
 def _serve(conn, config, limits, env) -> None:
     """A worker: run jobs from ``conn`` until it sends None; report ("running", key, pid) then a Result."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's business
-    sandbox.adopt_orphans()  # what a kernel leaves running becomes ours, and is killed below
+    processes.adopt_orphans()  # what a kernel leaves running becomes ours, and is killed below
     runner = Runner(config, limits)
     if env is not None:
         runner.warm_up(env)  # the warm template starts while the first submissions are sanitized
@@ -62,10 +62,10 @@ def _serve(conn, config, limits, env) -> None:
         if waiting:
             runner.prestart(waiting[0])
         result = runner.run(job, on_start=lambda pid, key=job.key: conn.send(("running", key, pid)))
-        sandbox.kill_orphans(keep=runner.pids())
+        processes.kill_orphans(keep=runner.pids())
         conn.send(("done", result))
     runner.close()
-    sandbox.kill_orphans()
+    processes.kill_orphans()
     conn.close()
 
 

@@ -22,7 +22,7 @@ Where fork or the template is unavailable, it starts the kernel fresh, as
 Each process that starts kernels has its own template (a kernel can only be adopted by
 an ancestor): call :func:`start_template` when a grading worker starts (else the first
 kernel starts it) and :func:`stop_template` when it ends (also run at exit). A worker
-that reaps orphans with ``sandbox.kill_orphans`` must keep the template's pid.
+that reaps orphans with ``processes.kill_orphans`` must keep the template's pid.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
 from traitlets import Any, Bool, Dict, Unicode
 
-from from_memory.engine import launcher, sandbox
+from from_memory.engine import launcher, processes
 from from_memory.engine.launch import Launch, Sandbox
 
 PROVISIONER_NAME = "from-memory-warm"
@@ -72,7 +72,7 @@ class Template:
         if not hasattr(os, "fork") or not hasattr(socket, "send_fds"):
             raise TemplateError("fork is not available on this system")
         # Before the template exists: only its descendants started after this are adopted.
-        if not sandbox.adopt_orphans():
+        if not processes.adopt_orphans():
             raise TemplateError("this system cannot adopt orphaned processes")
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self._lock = threading.Lock()

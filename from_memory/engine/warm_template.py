@@ -14,7 +14,7 @@ judge. It keeps no thread of its own and no zmq context, so a fork of it is whol
 Each request (one message: a JSON object, with the descriptors the kernel keeps
 attached as ``SCM_RIGHTS``) is answered by a double fork: the grandchild starts a
 session of its own, waits until it is adopted by the requester (a Linux "child
-subreaper", see :func:`sandbox.adopt_orphans`), reports its pid, and becomes an
+subreaper", see :func:`processes.adopt_orphans`), reports its pid, and becomes an
 ordinary IPython kernel with the requested descriptors, folder, environment,
 memory limit and sandbox. The template itself is never changed by a request.
 """

@@ -572,3 +572,27 @@ def test_without_its_private_home_a_confined_kernel_dies_at_start(tmp_path):
         _run_cells(km, ["1 + 1"], env, course["own"], stderr)
     died = (tmp_path / "kernel.err").read_text().splitlines()[-1]
     assert died == f"PermissionError: [Errno 13] Permission denied: '{home / '.ipython'}'"
+
+
+def test_the_kernels_home_is_removed_when_the_process_that_made_it_exits(tmp_path):
+    """Does a grading run leave no kernels' home behind in the temporary folder (and a fork none less)?"""
+    code = """
+import os, sys
+from from_memory.engine.launch import Sandbox
+from from_memory.engine.worker import Limits, kernel_env
+from from_memory.engine.sandbox import KERNEL_HOME_VAR
+home = kernel_env({}, Limits(sandbox=Sandbox(sys.argv[1], "standard", ())))[KERNEL_HOME_VAR]
+print(home, flush=True)
+child = os.fork()
+if child == 0:
+    sys.exit(0)  # a fork that exits as a Python process does: the home stays
+os.waitpid(child, 0)
+print(os.path.isdir(home), flush=True)
+"""
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path)], env=env, capture_output=True,
+                          text=True, check=True)
+    home, after_fork = done.stdout.split()
+    assert Path(home).parent == tmp_path
+    assert after_fork == "True"
+    assert not Path(home).exists()

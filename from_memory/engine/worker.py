@@ -14,8 +14,10 @@ The same code runs in the local pool's worker processes and on Dask workers.
 
 from __future__ import annotations
 
+import atexit
 import functools
 import os
+import shutil
 import signal
 import tempfile
 import threading
@@ -100,10 +102,18 @@ def _private_home() -> dict:
     # Making the home takes another Python a second or two: meanwhile, import what workers need.
     loading = threading.Thread(target=preload, name="from-memory-preload", daemon=True)
     loading.start()
+    folder = tempfile.mkdtemp(prefix="from-memory-home-")
+    atexit.register(_remove_home, folder, os.getpid())
     try:
-        return kernel_home(tempfile.mkdtemp(prefix="from-memory-home-"))
+        return kernel_home(folder)
     finally:
         loading.join()
+
+
+def _remove_home(folder: str, maker: int) -> None:
+    """At the exit of the process that made the kernels' home (not of a fork of it), remove it."""
+    if os.getpid() == maker:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def preload() -> None:

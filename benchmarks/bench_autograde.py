@@ -224,11 +224,12 @@ class Bench:
         return {"floor": cpu, "bare": bare}
 
 
-def ratios(t: dict, n: int) -> tuple[float, float, float, float]:
-    """(speedup, CPU ours/plain, ours/floor, ours/the cells' code alone) of totals ``t``."""
+def ratios(t: dict, n: int, m: int) -> tuple[float, float, float, float]:
+    """(speedup, CPU ours/plain, ours/floor, ours/the cells' code alone) of totals ``t``, per notebook:
+    ``n`` graded by ours, ``m`` (those stock autograded) run by plain and the floor."""
     ours = t["ours cpu"] / n
-    return (t["stock wall"] / t["ours wall"], ours / (t["plain cpu"] / n), ours / (t["floor"] / n),
-            ours / (t["bare"] / n))
+    return (t["stock wall"] / t["ours wall"], ours / (t["plain cpu"] / m), ours / (t["floor"] / m),
+            ours / (t["bare"] / m))
 
 
 def main(argv=None) -> int:
@@ -274,7 +275,7 @@ def main(argv=None) -> int:
             for key, value in measured.items():
                 bench.total[key] += value
             if args.rounds > 1:
-                speedup, plain_ratio, floor_ratio, _ = ratios(measured, n)
+                speedup, plain_ratio, floor_ratio, _ = ratios(measured, n, len(bench.executed))
                 print(f"  this round: speedup {speedup:.2f}x, CPU ours/plain {plain_ratio:.2f}, "
                       f"ours/floor {floor_ratio:.2f}", flush=True)
 
@@ -289,15 +290,16 @@ def main(argv=None) -> int:
                 return 1
 
         t, rounds = bench.total, args.rounds
+        m = len(bench.executed)
         per = {"stock": t["stock cpu"] / n / rounds, "ours": t["ours cpu"] / n / rounds,
-               "plain": t["plain cpu"] / n / rounds, "floor": t["floor"] / n / rounds}
+               "plain": t["plain cpu"] / m / rounds, "floor": t["floor"] / m / rounds}
         over = f" (mean of {rounds} rounds)" if rounds > 1 else ""
         print(f"per notebook, CPU{over}: " + ", ".join(f"{k} {v:.3f} s" for k, v in per.items()))
         parts = {k: v / rounds for k, v in bench.parts.items()}
         print("ours, per notebook, CPU by part: " + ", ".join(f"{k} {v:.3f} s" for k, v in parts.items())
               + f"; the rest (processes' start-up and imports, warm templates, kernels' exits) "
               f"{per['ours'] - sum(parts.values()):.3f} s")
-        speedup, plain_ratio, floor_ratio, bare_ratio = ratios(t, n)
+        speedup, plain_ratio, floor_ratio, bare_ratio = ratios(t, n, len(bench.executed))
         print(f"ratios{over}: speedup {speedup:.2f}x over stock (target >= 5); "
               f"CPU ours/plain {plain_ratio:.2f} (target <= 0.5); "
               f"ours/floor {floor_ratio:.2f} (target <= 1.5; {bare_ratio:.2f} against the cells' code alone); "

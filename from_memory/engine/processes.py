@@ -46,10 +46,8 @@ def children(pid: int | None = None) -> list[int]:
         try:
             with open(f"/proc/{pid}/task/{tid}/children") as handle:
                 found.extend(int(child) for child in handle.read().split())
-        except FileNotFoundError:
-            continue  # the thread has ended, or there are no such files here
         except OSError:
-            continue
+            continue  # the thread has ended, or there are no such files here
         listed = True
     return found if listed else _children_by_parent(pid)
 

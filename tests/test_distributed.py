@@ -175,6 +175,20 @@ def test_dask_keeps_the_time_and_memory_limits(released, cluster, tmp_path):
     assert "MemoryError" in errors
 
 
+def test_the_cli_grades_on_the_cluster_named_by_scheduler(released, cluster, tmp_path, capsys):
+    """`from-memory autograde --scheduler ADDRESS`: graded on the cluster, recorded in the course's gradebook."""
+    from from_memory.course import cli
+
+    _, client = cluster
+    client.wait_for_workers(2, timeout=60)
+    root = class_of(released, tmp_path / "course", {"ada": submissions.passes_all(PS)})
+    address = client.scheduler.address
+    assert cli.main(["autograde", "--course", str(root), "--scheduler", address]) == 0
+    out = capsys.readouterr().out
+    assert f"ada/{PS}/{PS}: graded 5/5" in out
+    assert gradebook(root)[("ada", "test_forward")] == (2.0, False)
+
+
 def grade_killing_a_worker(released, client, folder: Path):
     """Grade a slow student beside a correct one, killing the Dask worker that runs the slow one.
 
@@ -317,17 +331,3 @@ def test_a_kernel_started_ahead_is_the_one_the_task_uses_and_strays_are_dropped(
     stray_pid = stray.kernel.pid
     assert dist.drop_warm("test-ahead-") == 1
     assert gone(stray_pid, within=10)
-
-
-def test_the_cli_grades_on_the_cluster_named_by_scheduler(released, cluster, tmp_path, capsys):
-    """`from-memory autograde --scheduler ADDRESS`: graded on the cluster, recorded in the course's gradebook."""
-    from from_memory.course import cli
-
-    _, client = cluster
-    client.wait_for_workers(2, timeout=60)
-    root = class_of(released, tmp_path / "course", {"ada": submissions.passes_all(PS)})
-    address = client.scheduler.address
-    assert cli.main(["autograde", "--course", str(root), "--scheduler", address]) == 0
-    out = capsys.readouterr().out
-    assert f"ada/{PS}/{PS}: graded 5/5" in out
-    assert gradebook(root)[("ada", "test_forward")] == (2.0, False)

@@ -299,7 +299,7 @@ def main(argv=None) -> int:
         print("ours, per notebook, CPU by part: " + ", ".join(f"{k} {v:.3f} s" for k, v in parts.items())
               + f"; the rest (processes' start-up and imports, warm templates, kernels' exits) "
               f"{per['ours'] - sum(parts.values()):.3f} s")
-        speedup, plain_ratio, floor_ratio, bare_ratio = ratios(t, n, len(bench.executed))
+        speedup, plain_ratio, floor_ratio, bare_ratio = ratios(t, n, m)
         print(f"ratios{over}: speedup {speedup:.2f}x over stock (target >= 5); "
               f"CPU ours/plain {plain_ratio:.2f} (target <= 0.5); "
               f"ours/floor {floor_ratio:.2f} (target <= 1.5; {bare_ratio:.2f} against the cells' code alone); "

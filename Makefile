@@ -51,7 +51,7 @@ test-nbgrader: $(STAMP)
 	$(BIN)/python tests/nbgrader_suite.py
 
 # Stock serial `nbgrader autograde` vs `from-memory autograde` vs bare nbclient vs the floor, one
-# class, each measured twice (forward, then backward: about 15 minutes); BENCH_ARGS=--rounds=1 for once.
+# class, each measured twice (forward, then backward: about 14 minutes here); BENCH_ARGS=--rounds=1 for once.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_autograde.py $(BENCH_ARGS)
 

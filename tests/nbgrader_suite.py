@@ -26,7 +26,7 @@ import tempfile
 import time
 
 import pytest
-from processes import exited
+from exits import exited
 
 MODULE = "nbgrader.tests.apps.test_nbgrader_autograde"
 CONFIG = "from from_memory.engine.converter import select\n\nselect()\n"

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from processes import exited
+from exits import exited
 
 from from_memory import course
 from from_memory.engine.grading import autograde
@@ -114,7 +114,7 @@ def kill_the_worker_running_it(client, marker: Path) -> int:
 
 
 def gone(pid: int, within: float) -> bool:
-    """Whether ``pid`` exits within ``within`` seconds (a zombie has: :func:`processes.exited`)."""
+    """Whether ``pid`` exits within ``within`` seconds (a zombie has: :func:`exits.exited`)."""
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         if exited(pid):

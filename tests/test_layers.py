@@ -60,3 +60,43 @@ def test_the_kernel_side_imports_neither_the_judge_nor_the_reference():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+NOTEBOOK_LIBRARIES = ("nbformat", "nbgrader", "nbconvert", "nbclient")
+# A layer whose modules import those is imported before them, so its package blocks the slow
+# modules nbformat's import would pull in; the mutation report is a script of its own, run once
+# per `make mutation`, and the judge below the engine may not import it.
+UNBLOCKED = {"judge/mutation.py"}
+
+
+def imports_a_notebook_library_at_its_top(path: Path) -> bool:
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names = [node.module]
+        else:
+            continue
+        if any(n.split(".")[0] in NOTEBOOK_LIBRARIES for n in names):
+            return True
+    return False
+
+
+def layers_reaching_notebook_libraries() -> list[str]:
+    return sorted({p.relative_to(PACKAGE).parts[0] for p in modules()
+                   if imports_a_notebook_library_at_its_top(p) and str(p.relative_to(PACKAGE)) not in UNBLOCKED})
+
+
+def test_the_layers_reaching_notebook_libraries_are_found():
+    assert {"engine", "course", "examples"} <= set(layers_reaching_notebook_libraries())
+
+
+@pytest.mark.parametrize("layer", layers_reaching_notebook_libraries())
+def test_a_layer_reaching_notebook_libraries_blocks_their_slow_unused_imports(layer):
+    """Importing the layer, then nbformat, in a fresh interpreter, loads none of the slow unused modules."""
+    from from_memory.engine.environment import SLOW_UNUSED_MODULES
+
+    code = (f"import sys\nimport from_memory.{layer}\nimport nbformat, jsonschema\n"
+            f"print([m for m in {SLOW_UNUSED_MODULES!r} if sys.modules.get(m) is not None])\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

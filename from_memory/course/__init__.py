@@ -25,7 +25,6 @@ from from_memory.engine.environment import (
     SLOW_UNUSED_MODULES,
     GradingError,
     environment,
-    skip_slow_unused_imports,
 )
 
 CONFIG_FILE = "nbgrader_config.py"
@@ -260,7 +259,6 @@ def cell_grades(url: str, assignments=None, course_id: str = COURSE_ID) -> dict[
 
     ``course_id`` must be the gradebook's own: nbgrader adds a course it does not know.
     """
-    skip_slow_unused_imports()
     from nbgrader.api import Gradebook
 
     with Gradebook(url, course_id) as gradebook:

@@ -99,7 +99,6 @@ def open_gradebook(course_root, assignments=None):
 
 @contextlib.contextmanager
 def _gradebook(url: str, course_name: str):
-    course.skip_slow_unused_imports()
     from nbgrader.api import Gradebook
 
     with warnings.catch_warnings():

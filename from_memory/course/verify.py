@@ -247,7 +247,6 @@ def verify(
     names = course.choose_assignments(root, assignments)
     course.require_released(root, names)
     course.require_submissions(root, names, student)
-    course.skip_slow_unused_imports()
     status = read_status(root)
     jobs = max(1, int(jobs or os.cpu_count() or 1))
     todos = []

@@ -354,7 +354,6 @@ def options(prog: str, description: str) -> argparse.ArgumentParser:
 
 
 def run_from_command_line(args, corpora) -> list[Row]:
-    course.skip_slow_unused_imports()
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="from-memory-adversarial-") as scratch:

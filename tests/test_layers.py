@@ -63,10 +63,13 @@ def test_the_kernel_side_imports_neither_the_judge_nor_the_reference():
 
 
 NOTEBOOK_LIBRARIES = ("nbformat", "nbgrader", "nbconvert", "nbclient")
-# A layer whose modules import those is imported before them, so its package blocks the slow
-# modules nbformat's import would pull in; the mutation report is a script of its own, run once
-# per `make mutation`, and the judge below the engine may not import it.
+# A layer whose modules import those blocks the slow modules nbformat's import would pull in, when
+# it is entered: a package on its import, the engine in its grading module (the engine package
+# itself stays free of side effects: the warm template, and so every kernel, imports it). The
+# mutation report is a script of its own, run once per `make mutation`; the judge below the
+# engine may not import the engine.
 UNBLOCKED = {"judge/mutation.py"}
+ENTRY = {"engine": "from_memory.engine.grading"}
 
 
 def imports_a_notebook_library_at_its_top(path: Path) -> bool:
@@ -93,10 +96,10 @@ def test_the_layers_reaching_notebook_libraries_are_found():
 
 @pytest.mark.parametrize("layer", layers_reaching_notebook_libraries())
 def test_a_layer_reaching_notebook_libraries_blocks_their_slow_unused_imports(layer):
-    """Importing the layer, then nbformat, in a fresh interpreter, loads none of the slow unused modules."""
+    """Entering the layer, then importing nbformat, in a fresh interpreter, loads none of the slow unused modules."""
     from from_memory.engine.environment import SLOW_UNUSED_MODULES
 
-    code = (f"import sys\nimport from_memory.{layer}\nimport nbformat, jsonschema\n"
+    code = (f"import sys\nimport {ENTRY.get(layer, 'from_memory.' + layer)}\nimport nbformat, jsonschema\n"
             f"print([m for m in {SLOW_UNUSED_MODULES!r} if sys.modules.get(m) is not None])\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"

@@ -22,6 +22,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
 from from_memory.engine import processes, sandbox, warm
+from from_memory.engine.environment import SLOW_UNUSED_MODULES
 from from_memory.engine.launch import Launch, Sandbox
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="forked kernels need Linux")
@@ -123,6 +124,7 @@ def test_kernel_is_forked_warm_with_the_kernel_side_imported_and_not_the_grader(
                "from_memory.engine.launcher", "from_memory.engine.landlock",
                "from_memory.engine.sandbox", "from_memory.engine.warm_template"}
     assert {m for m in kit if not m.startswith("from_memory.kernel.")} <= allowed
+    assert not set(SLOW_UNUSED_MODULES) & modules  # not even blocked: a kernel imports what a fresh one would
 
 
 def test_blas_threads_work_in_a_forked_kernel(launch):

@@ -25,7 +25,12 @@ from from_memory.engine.environment import (
     SLOW_UNUSED_MODULES,
     GradingError,
     environment,
+    skip_slow_unused_imports,
 )
+
+# Every course command (and the CLI) imports this package before nbformat: block what
+# nbformat's import would pull in and never use, once, here.
+skip_slow_unused_imports()
 
 CONFIG_FILE = "nbgrader_config.py"
 

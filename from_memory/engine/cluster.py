@@ -46,7 +46,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from from_memory.engine.environment import GradingError
+from from_memory.engine.environment import GradingError, skip_slow_unused_imports
 from from_memory.engine.pool import QUEUE_AHEAD
 from from_memory.engine.worker import Job, KernelRun, NotebookResult, Result, Runner
 from from_memory.engine.worker import one_line as _one_line
@@ -176,6 +176,7 @@ def run_submission(job: Job, files: dict[str, bytes], config, limits, task_key: 
     the original paths. Uses the kernel :func:`prestart` started for ``task_key`` when
     there is one; the time limit counts from now either way.
     """
+    skip_slow_unused_imports()
     now = time.monotonic()
     with _LOCK:
         warm = _WARM.pop(task_key, None) if task_key else None

@@ -22,11 +22,13 @@ import sys
 import warnings
 from pathlib import Path
 
-from from_memory.engine.environment import GradingError, environment
+from from_memory.engine.environment import GradingError, environment, skip_slow_unused_imports
 from from_memory.engine.progress import Progress
 from from_memory.engine.status import STATUS_FILE, Outcome, read_status, save_status
 
 __all__ = ["STATUS_FILE", "Outcome", "autograde", "nbgrader_app", "read_status"]
+
+skip_slow_unused_imports()  # before anything here imports nbformat (through nbgrader or nbconvert)
 
 
 def nbgrader_app(course_root, argv=(), verbose=False):

@@ -1,3 +1,5 @@
 """Example data: the demo class, the submission factory, the hostile and honest corpora."""
 
-import from_memory.engine  # noqa: F401 - before nbformat: its import blocks the slow modules nbformat never uses
+from from_memory.engine.environment import skip_slow_unused_imports
+
+skip_slow_unused_imports()  # before any module here imports nbformat

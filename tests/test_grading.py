@@ -262,8 +262,23 @@ def test_status_file_is_plain_json(tiny, tmp_path):
             "cpu": rows[0]["cpu"],
         }
     ]
+    # one notebook: its kernel is started fresh, so its exit is not measured (a forked one's is)
     assert set(rows[0]["cpu"]) == {"start", "setup", "student", "checks", "judge", "worker", "record"}
     assert all(isinstance(v, float) and v >= 0 for v in rows[0]["cpu"].values())
+
+
+def test_forked_kernels_account_for_their_exit(tiny, tmp_path):
+    """Kernels forked warm (three on one worker) are measured to their exit, each part >= 0."""
+    root = copy_course(tiny, tmp_path / "course")
+    for student in ("ada", "bob", "cy"):
+        submit(root, student, ANSWERS["passes-all"])
+    autograde(root, jobs=1, progress=False)
+    rows = json.loads((root / "reports" / "autograde_status.json").read_text())
+    assert len(rows) == 3
+    for row in rows:
+        assert set(row["cpu"]) == {"start", "setup", "student", "checks", "exit", "judge", "worker", "record"}
+        assert all(v >= 0 for v in row["cpu"].values())
+        assert row["cpu"]["exit"] < 5  # what a killed kernel uses after its last cell: its teardown
 
 
 def test_a_grading_worker_killed_mid_notebook_loses_only_that_notebook(tmp_path):

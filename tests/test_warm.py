@@ -330,6 +330,28 @@ def test_kernel_that_exits_is_seen_dead_with_its_exit_code(launch):
     asyncio.run(go())
 
 
+def test_a_reaped_kernel_tells_the_cpu_it_used_from_fork_to_exit(launch):
+    """The CPU a kernel used in all, its last moments included, is known once it is reaped."""
+    from from_memory.engine.execute import process_cpu
+
+    burn = "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.3: pass"
+
+    async def go():
+        km = await _start(launch)
+        try:
+            await _run(km, burn)
+            seen = process_cpu(km.provisioner.pid)  # what /proc says after the cell
+            process = km.provisioner.process
+            assert process.cpu is None  # not reaped yet: unknown
+        finally:
+            await km.shutdown_kernel(now=True)
+        return seen, process.cpu
+
+    seen, lifetime = asyncio.run(go())
+    assert seen >= 0.3
+    assert lifetime >= seen
+
+
 def test_killing_a_kernel_kills_what_it_started_and_leaves_nothing(launch):
     async def go():
         km = await _start(launch)

@@ -210,8 +210,13 @@ class ReadOnce:
         return _by_name(self.gradebook.find_notebook(notebook, assignment).source_cells, (SourceCell,))
 
     def _read_graded(self, notebook, assignment):
+        # Queried by their own classes, the cells come with their own columns (max_score):
+        # read through the notebook's cells, each would load them with a query of its own.
         found = self.gradebook.find_notebook(notebook, assignment)
-        return _by_name([*found.grade_cells, *found.task_cells], (GradeCell, TaskCell))
+        query = self.gradebook.db.query
+        cells = [*query(GradeCell).filter(GradeCell.notebook_id == found.id).order_by(GradeCell.id),
+                 *query(TaskCell).filter(TaskCell.notebook_id == found.id).order_by(TaskCell.id)]
+        return _by_name(cells, (GradeCell, TaskCell))
 
     def _read_grade(self, notebook, assignment, student):
         return self._read_submitted(Grade, (GradeCell, TaskCell), notebook, assignment, student)

@@ -242,18 +242,20 @@ class AdoptedProcess:
     def __init__(self, pid: int):
         self.pid = pid
         self.returncode: int | None = None
+        self.cpu: float | None = None  # once reaped: its CPU seconds, user + system, from start to exit
         self._lock = threading.Lock()
 
     def _reap(self, flags: int) -> int | None:
         with self._lock:
             if self.returncode is None:
                 try:
-                    pid, status = os.waitpid(self.pid, flags)
+                    pid, status, usage = os.wait4(self.pid, flags)
                 except ChildProcessError:  # reaped elsewhere: its code is lost, as in Popen
                     self.returncode = 0
                 else:
                     if pid:
                         self.returncode = os.waitstatus_to_exitcode(status)
+                        self.cpu = usage.ru_utime + usage.ru_stime
             return self.returncode
 
     def poll(self) -> int | None:

@@ -68,8 +68,9 @@ class NotebookResult:
     reason: str = ""
     seconds: float = 0.0
     stderr: str = ""  # the kernel's stderr, when it failed
-    # CPU seconds by part: the kernel's start, setup, student and checks; judge; worker (this
-    # process running the notebook: kernel manager, nbclient, messages; the judge's share apart)
+    # CPU seconds by part: the kernel's start, setup, student and checks cells, and exit (what it
+    # used after its last cell; forked warm kernels only); judge; worker (this process running the
+    # notebook: kernel manager, nbclient, messages; the judge's share apart)
     cpu: dict = field(default_factory=dict)
 
 
@@ -171,7 +172,7 @@ class KernelRun:
         self.worker_cpu = 0.0  # this thread's CPU for the notebook, from its kernel's start to close
         mark = time.thread_time()
         self.error = ""
-        self.km = self.server = None
+        self.km = self.server = self.process = None
         self.stderr_path = None
         try:
             # The grader wrote this notebook and validated it; nbformat.read would only
@@ -202,6 +203,7 @@ class KernelRun:
 
             run_sync(self.km.start_kernel)(extra_arguments=extra, cwd=folder)
             self.executor.kernel_pid = self.pid
+            self.process = self.km.provisioner.process  # the provisioner lets go of it once it has exited
         except Exception as error:  # noqa: BLE001 - a kernel that cannot start is its one-line reason
             self.error = one_line(error)
         finally:
@@ -212,6 +214,10 @@ class KernelRun:
     def pid(self) -> int | None:
         provisioner = getattr(self.km, "provisioner", None)
         return getattr(provisioner, "pid", None)
+
+    def lifetime_cpu(self) -> float | None:
+        """CPU seconds the kernel used from its fork to its exit, once reaped (forked warm kernels only)."""
+        return getattr(self.process, "cpu", None)
 
     def exit_code(self) -> int | None:
         process = getattr(getattr(self.km, "provisioner", None), "process", None)
@@ -359,6 +365,10 @@ class Runner:
                     kernel.close()
                 if result.ok:
                     result.cpu["worker"] = kernel.worker_cpu
+                    lifetime = kernel.lifetime_cpu()
+                    if lifetime is not None:  # what the kernel used after its last cell: its exit
+                        ran = sum(result.cpu.get(k, 0.0) for k in ("start", "setup", "student", "checks"))
+                        result.cpu["exit"] = max(0.0, lifetime - ran)
                 if not retry:
                     break
                 result.reason += f" (at start; tried {attempt + 1} time{'s' if attempt else ''})"

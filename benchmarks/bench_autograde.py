@@ -48,6 +48,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from from_memory import course  # noqa: E402 - the repository's own package, found by the path above
+from from_memory.engine.execute import KERNEL_PARTS  # noqa: E402 - the same
 
 BIN = Path(sys.executable).parent
 
@@ -104,7 +105,7 @@ def breakdown(root: Path) -> dict[str, float]:
     from from_memory.engine.status import read_status
 
     rows = [o.cpu for o in read_status(root).values() if o.status == "graded" and o.cpu]
-    names = ("start", "setup", "student", "checks", "exit", "judge", "worker", "record")
+    names = (*KERNEL_PARTS, "exit", "judge", "worker", "record")
     return {name: sum(r.get(name, 0.0) for r in rows) / max(len(rows), 1) for name in names}
 
 
@@ -301,7 +302,7 @@ def main(argv=None) -> int:
         print("ours, per notebook, CPU by part: " + ", ".join(f"{k} {v:.3f} s" for k, v in parts.items())
               + f"; the rest (processes' start-up and imports, warm templates and forks) "
               f"{per['ours'] - sum(parts.values()):.3f} s")
-        kernels = sum(parts.get(k, 0.0) for k in ("start", "setup", "student", "checks", "exit", "judge"))
+        kernels = sum(parts.get(k, 0.0) for k in (*KERNEL_PARTS, "exit", "judge"))
         print(f"the kernels and the judge alone: {kernels:.3f} s per notebook, {kernels / per['floor']:.2f}x the "
               f"floor (ours over the floor if the grader, its workers and their processes cost nothing)")
         speedup, plain_ratio, floor_ratio, bare_ratio = ratios(t, n, m)

@@ -67,6 +67,9 @@ def judged_outputs(cell, session, names) -> list:
     return [new_output("stream", name="stdout", text="".join(v.message + "\n" for v in verdicts))]
 
 
+KERNEL_PARTS = ("start", "setup", "student", "checks")  # where a kernel's CPU goes, to its last cell
+
+
 def kind_of(cell) -> str:
     """Where a cell's time goes in the breakdown: the instructor's setup, the student's code, or checks."""
     meta = cell.get("metadata", {}).get("nbgrader", {})
@@ -129,7 +132,8 @@ class JudgedExecute(Execute):
 
     async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
         if self.cpu is None:
-            self.cpu = {"start": process_cpu(self.kernel_pid), "setup": 0.0, "student": 0.0, "checks": 0.0}
+            self.cpu = dict.fromkeys(KERNEL_PARTS, 0.0)
+            self.cpu["start"] = process_cpu(self.kernel_pid)
         before = process_cpu(self.kernel_pid)
         try:
             return await self._judged_cell(cell, cell_index, execution_count, store_history)

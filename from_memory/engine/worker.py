@@ -220,8 +220,7 @@ class KernelRun:
         return getattr(self.process, "cpu", None)
 
     def exit_code(self) -> int | None:
-        process = getattr(getattr(self.km, "provisioner", None), "process", None)
-        return None if process is None else process.poll()
+        return None if self.process is None else self.process.poll()
 
     def stderr(self) -> str:
         if not self.stderr_path:
@@ -367,7 +366,9 @@ class Runner:
                     result.cpu["worker"] = kernel.worker_cpu
                     lifetime = kernel.lifetime_cpu()
                     if lifetime is not None:  # what the kernel used after its last cell: its exit
-                        ran = sum(result.cpu.get(k, 0.0) for k in ("start", "setup", "student", "checks"))
+                        from from_memory.engine.execute import KERNEL_PARTS
+
+                        ran = sum(result.cpu.get(k, 0.0) for k in KERNEL_PARTS)
                         result.cpu["exit"] = max(0.0, lifetime - ran)
                 if not retry:
                     break

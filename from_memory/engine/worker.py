@@ -69,8 +69,9 @@ class NotebookResult:
     seconds: float = 0.0
     stderr: str = ""  # the kernel's stderr, when it failed
     # CPU seconds by part: the kernel's start, setup, student and checks cells, and exit (what it
-    # used after its last cell; forked warm kernels only); judge; worker (this process running the
-    # notebook: kernel manager, nbclient, messages; the judge's share apart)
+    # used after its last cell, with what the processes it started and waited for used; forked warm
+    # kernels only); judge; worker (this process running the notebook: kernel manager, nbclient,
+    # messages; the judge's share apart)
     cpu: dict = field(default_factory=dict)
 
 

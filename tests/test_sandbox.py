@@ -14,6 +14,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -596,3 +597,13 @@ print(os.path.isdir(home), flush=True)
     assert Path(home).parent == tmp_path
     assert after_fork == "True"
     assert not Path(home).exists()
+
+
+def test_a_home_whose_preparation_never_ends_is_one_clear_error_at_its_limit(tmp_path, monkeypatch):
+    """A preparation stuck (a lock, a font scan) stops the batch at its limit, saying why, not forever."""
+    monkeypatch.setattr(launcher, "_PREPARE", "import time\ntime.sleep(60)")
+    monkeypatch.setattr(launcher, "PREPARE_TIMEOUT", 1)
+    started = time.monotonic()
+    with pytest.raises(RuntimeError, match=r"could not prepare the kernels' home .* in 1 s$"):
+        launcher.kernel_home(tmp_path / "kernel-home")
+    assert time.monotonic() - started < 30

@@ -36,6 +36,8 @@ import matplotlib.font_manager  # builds the font cache in MPLCONFIGDIR
 for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR"):
     os.makedirs(os.environ[name], exist_ok=True)
 """
+# Seconds the preparation may take: a few on an idle machine, about 30 beside a full load.
+PREPARE_TIMEOUT = 600
 # History is kept in memory: a kernel has nowhere to write it.
 _KERNEL_CONFIG = 'c.HistoryManager.hist_file = ":memory:"\n'
 
@@ -65,13 +67,20 @@ def kernel_home(folder) -> dict[str, str]:
     }
     env = {name: str(value) for name, value in env.items()}
     home.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(
-        [sys.executable, "-c", _PREPARE],
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", _PREPARE],
+            env={**os.environ, **env},
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=PREPARE_TIMEOUT,
+        )
+    except subprocess.TimeoutExpired:
+        raise RuntimeError(
+            f"could not prepare the kernels' home {home}: Python did not finish making IPython's"
+            f" profile and matplotlib's font cache in {PREPARE_TIMEOUT:g} s"
+        ) from None
     if done.returncode:
         raise RuntimeError(f"could not prepare the kernels' home {home}: {done.stderr.strip()}")
     (Path(env["IPYTHONDIR"]) / "profile_default" / "ipython_kernel_config.py").write_text(
